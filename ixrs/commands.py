@@ -1,0 +1,150 @@
+"""What each ``ixrs`` command does, once its arguments are parsed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ixrs import prepare
+from ixrs.cli import EXIT_OK, EXIT_RUNTIME, UsageError
+from ixrs.config import RouteServerConfig, load_config
+from ixrs.config.deploy import Deploy, resolve_deploy
+from ixrs.embedded import EmbeddedBroker
+from ixrs.supervisor import Supervisor
+
+
+@dataclass(frozen=True)
+class Settings:
+    config: RouteServerConfig
+    deploy: Deploy
+    general_path: str
+    clients_path: str
+
+
+def _deploy(args: argparse.Namespace) -> Deploy:
+    flags = {
+        "bootstrap": args.bootstrap,
+        "topic_prefix": args.topic_prefix,
+        "state_dir": args.state_dir,
+        "listen": getattr(args, "listen", None),
+    }
+    return resolve_deploy(flags, args.deploy, os.environ)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    general = args.general or os.environ.get("IXRS_GENERAL") or "general.yml"
+    clients = args.clients or os.environ.get("IXRS_CLIENTS") or "clients.yml"
+    config = load_config(general, clients)
+    for warning in config.warnings:
+        print(f"ixrs: warning: {warning}", file=sys.stderr)
+    return Settings(config, _deploy(args), general, clients)
+
+
+def _require_bootstrap(args: argparse.Namespace, deploy: Deploy) -> str:
+    if deploy.bootstrap:
+        return deploy.bootstrap
+    raise UsageError(
+        "no Kafka bootstrap servers: give --bootstrap HOST:PORT, set kafka.bootstrap "
+        "in the deployment file, or IXRS_BOOTSTRAP"
+    )
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    print(
+        f"ok: {s.general_path}, {s.clients_path}: {len(s.config.clients)} clients, "
+        f"configuration version {s.config.version[:12]}"
+    )
+    return EXIT_OK
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    deploy = _deploy(args)
+    state_dir = Path(deploy.state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with Supervisor() as sup:
+        broker = EmbeddedBroker(port=args.port, log_path=state_dir / "broker.log")
+        sup.start_broker(broker)
+        prepare.prepare_log(broker.bootstrap, deploy, state_dir)
+        print(f"broker: {broker.bootstrap}", flush=True)
+        return sup.wait()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    state_dir = Path(s.deploy.state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with Supervisor() as sup:
+        bootstrap = s.deploy.bootstrap
+        if not bootstrap:
+            broker = EmbeddedBroker(log_path=state_dir / "broker.log")
+            sup.start_broker(broker)
+            bootstrap = broker.bootstrap
+        prepared = prepare.prepare_log(bootstrap, s.deploy, state_dir)
+        prepare.publish_config(bootstrap, s.deploy, s.config, [s.general_path, s.clients_path])
+        print(f"broker: {bootstrap}", flush=True)
+        if prepared.discarded_from:
+            print(f"state: discarded local state of broker incarnation "
+                  f"{prepared.discarded_from}", flush=True)
+        # The speaker and worker roles join here as they are built (issues 3-6).
+        print("roles: none built yet; the broker and the log are ready", flush=True)
+        sup.on_reload(lambda: _reload(args, bootstrap))
+        return sup.wait()
+
+
+def _reload(args: argparse.Namespace, bootstrap: str) -> None:
+    s = _settings(args)
+    prepare.publish_config(bootstrap, s.deploy, s.config, [s.general_path, s.clients_path])
+    print(f"config: reloaded, version {s.config.version[:12]}", flush=True)
+
+
+def _not_built(args: argparse.Namespace, issue: int, needs_kafka: bool = True) -> int:
+    if needs_kafka and not getattr(args, "archive", None):
+        _require_bootstrap(args, _deploy(args))
+    print(f"ixrs {args.command}: not built yet (issue #{issue})", file=sys.stderr)
+    return EXIT_RUNTIME
+
+
+def cmd_speaker(args: argparse.Namespace) -> int:
+    _settings(args)
+    return _not_built(args, 3)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _settings(args)
+    return _not_built(args, 4)
+
+
+def cmd_load_rpki(args: argparse.Namespace) -> int:
+    return _not_built(args, 4)
+
+
+def cmd_load_irr(args: argparse.Namespace) -> int:
+    return _not_built(args, 4)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    if args.verify and (args.from_ is None or args.to is None):
+        raise UsageError("--verify needs --from TIME and --to TIME")
+    if not args.verify and args.at is None and args.offsets is None:
+        raise UsageError("give --at TIME, --offsets T:P:O,... or --verify")
+    return _not_built(args, 8)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    return _not_built(args, 8)
+
+
+def cmd_mrt(args: argparse.Namespace) -> int:
+    return _not_built(args, 9)
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    return _not_built(args, 9)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    return _not_built(args, 4)

@@ -1,0 +1,73 @@
+"""Keeps the processes of one ``ixrs`` command together and stops them together.
+
+Ctrl-C, SIGTERM or any child dying ends the command; the broker is stopped
+last, after the roles that use it. Children also die with us if we are killed
+outright (``PR_SET_PDEATHSIG``, see :mod:`ixrs.embedded`).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+from ixrs.embedded import EmbeddedBroker
+
+
+class Supervisor:
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self._broker: EmbeddedBroker | None = None
+        self._on_reload: Callable[[], None] | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> Supervisor:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._request_stop)
+        self._previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._request_reload)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._broker is not None:
+            self._broker.stop()
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    def _request_stop(self, _sig: int, _frame: FrameType | None) -> None:
+        self._stop.set()
+
+    def _request_reload(self, _sig: int, _frame: FrameType | None) -> None:
+        self._reload.set()
+
+    def start_broker(self, broker: EmbeddedBroker) -> None:
+        broker.start()
+        self._broker = broker
+
+    def on_reload(self, callback: Callable[[], None]) -> None:
+        self._on_reload = callback
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def wait(self) -> int:
+        """Until a stop is asked for (exit 0) or a child dies (exit 1)."""
+        while not self._stop.wait(0.5):
+            if self._broker is not None and not self._broker.alive():
+                print("ixrs: error: the embedded broker exited", file=sys.stderr)
+                return 1
+            if self._reload.is_set():
+                self._reload.clear()
+                self._do_reload()
+        return 0
+
+    def _do_reload(self) -> None:
+        if self._on_reload is None:
+            return
+        try:
+            self._on_reload()
+        except Exception as err:  # a bad new config must not stop a running route server
+            print(f"ixrs: error: reload failed, keeping the running configuration: {err}",
+                  file=sys.stderr)

@@ -1,0 +1,98 @@
+"""Every Kafka topic ixrs uses, declared in one place.
+
+Facts are kept forever (``cleanup.policy=delete``, ``retention.ms=-1``): the
+event log is the source of truth and every cache is rebuilt from it. Partition
+counts are fixed at creation; ixrs refuses to run against topics that have a
+different count, because the embedded broker cannot add partitions and moving
+a prefix to another partition would break per-prefix ordering.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from enum import Enum
+
+from schemas import events
+
+
+class Partitioning(Enum):
+    SINGLE = "single"  # one partition: a total order
+    BY_PREFIX = "by-prefix"  # partition_for(prefix): all events of one prefix in one partition
+    BY_SESSION = "by-session"  # partition_for(peer address)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    suffix: str
+    partitioning: Partitioning
+    key: str  # what the record key holds, for readers
+    records: tuple[type, ...]
+    doc: str
+    compacted: bool = False
+
+    def name(self, prefix: str) -> str:
+        return f"{prefix}{self.suffix}"
+
+    def partitions(self, routes_partitions: int) -> int:
+        return 1 if self.partitioning is Partitioning.SINGLE else routes_partitions
+
+    def config(self) -> dict[str, str]:
+        if self.compacted:
+            return {"cleanup.policy": "compact"}
+        return {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
+
+
+ROUTES = TopicSpec(
+    "routes", Partitioning.BY_PREFIX, "peer address (markers: speaker id or data-set name)",
+    (events.ReceivedRoutes, events.SessionChange, events.SpeakerIncarnation, events.DataSetMarker),
+    "Received routes, one event per (UPDATE, partition), with the session-down, "
+    "speaker-incarnation and data-set markers that must be applied in order with them.",
+)
+RAW_UPDATES = TopicSpec(
+    "raw-updates", Partitioning.BY_SESSION, "peer address", (events.RawUpdate,),
+    "Every received UPDATE byte for byte, for byte-exact MRT export.",
+)
+SESSIONS = TopicSpec(
+    "sessions", Partitioning.SINGLE, "peer address", (events.SessionChange,),
+    "Every session state change of every speaker, in one total order.",
+)
+VERDICTS = TopicSpec(
+    "verdicts", Partitioning.BY_PREFIX, "peer address", (events.Verdict,),
+    "Import-policy verdicts, in the partition of the routes they judge.",
+)
+DECISIONS = TopicSpec(
+    "decisions", Partitioning.BY_PREFIX, "prefix", (events.Decision,),
+    "Per-prefix decisions: what each client is now to be sent, and why.",
+)
+SENT = TopicSpec(
+    "sent", Partitioning.BY_SESSION, "client address", (events.SentUpdate,),
+    "Every message the speaker sent to a client, with its causes.",
+)
+CONFIG = TopicSpec(
+    "config", Partitioning.SINGLE, "configuration version", (events.ConfigVersion,),
+    "Each configuration that came into force, in full.",
+)
+DATASETS = TopicSpec(
+    "datasets", Partitioning.SINGLE, "kind/name", (events.DataSetChunk, events.DataSetVersion),
+    "Policy data sets (RPKI VRPs, IRR prefix lists): chunks, then their manifest.",
+)
+BROKER = TopicSpec(
+    "broker", Partitioning.SINGLE, "none", (events.BrokerIncarnation,),
+    "The broker-incarnation record; the first record is authoritative.",
+)
+
+ALL: tuple[TopicSpec, ...] = (
+    ROUTES, RAW_UPDATES, SESSIONS, VERDICTS, DECISIONS, SENT, CONFIG, DATASETS, BROKER,
+)
+
+
+def partition_for(key: str, partitions: int) -> int:
+    """The partition of a prefix (or a peer address) among ``partitions``.
+
+    CRC-32 (IEEE 802.3, as zlib and librdkafka compute it) of the key's UTF-8
+    text, modulo the partition count. This is librdkafka's ``consistent``
+    partitioner for that key, so any confluent-kafka producer can reproduce
+    it. A prefix's key is its canonical text (``"185.50.0.0/24"``).
+    """
+    return zlib.crc32(key.encode()) % partitions

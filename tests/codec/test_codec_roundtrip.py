@@ -1,0 +1,91 @@
+"""decode(encode(m)) == m, for every message type and session context."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from speaker.codec import Negotiated, Reader, Update, decode, encode
+from tests.codec import wire_strategies as ws
+
+SESSIONS = [
+    Negotiated(four_octet_as=four, extended_message=ext, ibgp=ibgp)
+    for four in (True, False)
+    for ext in (True, False)
+    for ibgp in (True, False)
+]
+
+
+def _encoded(message, negotiated: Negotiated) -> bytes | None:
+    """The message's bytes, or None when it is too long for the session (the
+    packer's job, tested on its own)."""
+    try:
+        return encode(message, negotiated)
+    except ValueError as exc:
+        assert "exceeds" in str(exc)
+        return None
+
+
+@st.composite
+def session_and_message(draw: st.DrawFn):
+    negotiated = draw(st.sampled_from(SESSIONS))
+    return negotiated, draw(ws.messages(negotiated))
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(session_and_message())
+def test_every_message_type_round_trips(case) -> None:
+    negotiated, message = case
+    data = _encoded(message, negotiated)
+    if data is not None:
+        assert decode(data, negotiated) == message
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SESSIONS).flatmap(lambda n: st.tuples(st.just(n), ws.updates(n))))
+def test_updates_round_trip_without_notes(case) -> None:
+    negotiated, update = case
+    data = _encoded(update, negotiated)
+    if data is None:
+        return
+    decoded = decode(data, negotiated)
+    assert isinstance(decoded, Update)
+    assert decoded == update
+    assert decoded.notes == ()
+    assert not decoded.treat_as_withdraw
+
+
+@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+@given(ws.updates(Negotiated(extended_message=True), size=400))
+def test_extended_messages_carry_updates_beyond_4096_octets(update: Update) -> None:
+    negotiated = Negotiated(extended_message=True)
+    data = encode(update, negotiated)
+    assert decode(data, negotiated) == update
+
+
+def test_an_update_beyond_4096_octets_is_refused_without_extended_messages() -> None:
+    update = Update(withdrawn=tuple(f"10.{i // 256}.{i % 256}.0/24" for i in range(1100)))
+    assert len(encode(update, Negotiated(extended_message=True))) > 4096
+    try:
+        encode(update, Negotiated())
+    except ValueError:
+        return
+    raise AssertionError("encoded an UPDATE longer than 4096 octets")
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_reader_splits_a_stream_fed_in_arbitrary_pieces(data: st.DataObject) -> None:
+    negotiated = data.draw(st.sampled_from(SESSIONS))
+    messages = data.draw(st.lists(ws.messages(negotiated), max_size=6))
+    wire = [_encoded(m, negotiated) for m in messages]
+    messages = [m for m, w in zip(messages, wire, strict=True) if w is not None]
+    stream = b"".join(w for w in wire if w is not None)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+    reader = Reader(negotiated)
+    out = []
+    for start, stop in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+        reader.feed(stream[start:stop])
+        out.extend(reader)
+    assert out == messages
+    assert reader.buffered() == 0

@@ -1,0 +1,99 @@
+"""FULL_TRANSITIVE schema evolution: current schemas against every released one."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from schemas import catalog, codec, compat
+from schemas.catalog import SchemaInfo
+
+
+def _current() -> dict[str, SchemaInfo]:
+    return {et.info.name: et.info for et in codec.EVENT_TYPES.values()}
+
+
+def test_history_exists() -> None:
+    assert catalog.history_versions(), "schemas/history/ must hold the released versions"
+
+
+def test_current_schemas_are_full_transitive_compatible() -> None:
+    assert compat.problems(_current(), compat.released_history()) == []
+
+
+def test_every_event_type_is_released() -> None:
+    latest = catalog.released(catalog.history_versions()[-1])
+    missing = set(_current()) - set(latest)
+    assert not missing, f"release a new history version for {sorted(missing)}"
+
+
+def _mutated(name: str, change: Any) -> dict[str, SchemaInfo]:
+    current = _current()
+    expanded = copy.deepcopy(current[name].expanded)
+    change(expanded)
+    current[name] = catalog.info_for(expanded)
+    return current
+
+
+def _add_field_without_default(s: dict[str, Any]) -> None:
+    s["fields"].append({"name": "new_required", "type": "long"})
+
+
+def _change_field_type(s: dict[str, Any]) -> None:
+    for field in s["fields"]:
+        if field["name"] == "update_seq":
+            field["type"] = "string"
+
+
+def _drop_field_without_default(s: dict[str, Any]) -> None:
+    s["fields"] = [f for f in s["fields"] if f["name"] != "update_seq"]
+
+
+def _narrow_long_to_int(s: dict[str, Any]) -> None:
+    for field in s["fields"]:
+        if field["name"] == "update_seq":
+            field["type"] = "int"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_add_field_without_default, _change_field_type, _drop_field_without_default,
+     _narrow_long_to_int],
+)
+def test_incompatible_change_is_caught(change: Any) -> None:
+    found = compat.problems(_mutated("ixrs.ReceivedRoutes", change), compat.released_history())
+    assert any(p.startswith("ixrs.ReceivedRoutes:") for p in found), found
+
+
+def test_compatible_change_passes() -> None:
+    def add_optional(s: dict[str, Any]) -> None:
+        s["fields"].append({"name": "later", "type": ["null", "string"], "default": None})
+
+    assert compat.problems(_mutated("ixrs.ReceivedRoutes", add_optional),
+                           compat.released_history()) == []
+
+
+def test_removing_an_event_type_is_caught() -> None:
+    current = _current()
+    del current["ixrs.RawUpdate"]
+    assert compat.problems(current, compat.released_history()) == [
+        "ixrs.RawUpdate: removed, but released in v1"
+    ]
+
+
+def test_old_event_bytes_decode_with_current_code() -> None:
+    # An event written by a released writer schema is read through resolution.
+    old = catalog.released("v1")["ixrs.BrokerIncarnation"]
+    import io
+
+    from fastavro import schemaless_writer
+
+    buf = io.BytesIO()
+    schemaless_writer(buf, old.parsed, {
+        "header": {"producer_id": "p", "seq": 1, "event_time_us": 2, "config_version": "c"},
+        "incarnation": "u",
+    })
+    event = codec.decode(catalog.SINGLE_OBJECT_MAGIC + old.fingerprint + buf.getvalue())
+    assert event.incarnation == "u"
