@@ -12,14 +12,8 @@ from collections.abc import Callable, Sequence
 
 from ixrs.config import ConfigError
 from ixrs.embedded import BrokerError
+from ixrs.errors import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError
 from ixrs.timespec import parse_time
-
-EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad usage that argparse itself cannot see (e.g. no bootstrap servers)."""
-
 
 def _time(text: str) -> int:
     try:
@@ -119,9 +113,23 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]:
     return getattr(commands, f"cmd_{name}")
 
 
+_TIME_FLAGS = ("--at", "--from", "--to")
+
+
+def _join_relative_times(argv: Sequence[str]) -> list[str]:
+    """``--at -15m`` would look like an option to argparse; make it ``--at=-15m``."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in _TIME_FLAGS and arg.startswith("-") and arg[1:2].isdigit():
+            out[-1] = f"{out[-1]}={arg}"
+            continue
+        out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_relative_times(sys.argv[1:] if argv is None else argv))
     try:
         return _handler(args)(args)
     except ConfigError as err:
@@ -136,6 +144,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -36,7 +36,7 @@ def decode_as_path(data: bytes, asn_size: int) -> tuple[AsPathSegment, ...]:
         count = data[i + 1]
         if kind is None:
             raise Malformed(f"unknown AS_PATH segment type {data[i]}")
-        if count < 0:
+        if count == 0:
             raise Malformed("empty AS_PATH segment")
         nxt = i + 2 + count * asn_size
         if nxt > end:

@@ -130,3 +130,10 @@ def test_merge_counts_a_set_as_one_and_keeps_leading_confederation_segments() ->
         AsPathSegment(SEQ, (100, 4200000000)),
         AsPathSegment(SET, (4200000001, 200)),
     )
+
+
+def test_as4_aggregator_without_aggregator_is_discarded() -> None:
+    agg4 = attr(0xC0, 18, struct.pack("!I4s", 4200000000, b"\x01\x02\x03\x04"))
+    result = _decoded(AS_PATH_2 + agg4)
+    assert result.attributes.aggregator is None
+    assert _codes(result) == [(18, Action.ATTRIBUTE_DISCARD)]

@@ -134,3 +134,14 @@ def test_end_of_rib_markers() -> None:
     )
     assert [u.end_of_rib() for u in _updates([end_of_rib(IPV4_UNICAST, N)], N)] == [IPV4_UNICAST]
     assert [u.end_of_rib() for u in _updates([end_of_rib(IPV6_UNICAST, N)], N)] == [IPV6_UNICAST]
+
+
+def test_small_prefixes_fill_the_gaps_big_ones_leave() -> None:
+    # 807 /32s (5 octets each) leave 3 octets per message: a /16 fills them exactly.
+    room = N.max_message_size - 23 - len(encode_attributes(ATTRS4, N))
+    assert room == 807 * 5 + 3
+    hosts = [f"10.0.{i // 256}.{i % 256}/32" for i in range(4 * 807)]
+    fillers = [f"172.{16 + i}.0.0/16" for i in range(4)]
+    messages = pack_announcements(ATTRS4, hosts + fillers, N)
+    assert len(messages) == 4
+    assert all(len(m) == N.max_message_size for m in messages)

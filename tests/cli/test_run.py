@@ -1,0 +1,103 @@
+"""`ixrs run` and `ixrs broker` as an operator uses them: real processes, real signals."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import alive, children, kill_quietly, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+IXRS = [sys.executable, "-m", "ixrs"]
+
+
+def _start(args: list[str], out: Path) -> subprocess.Popen[bytes]:
+    with out.open("wb") as sink:
+        return subprocess.Popen(IXRS + args, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+
+
+def _broker_line(out: Path) -> str:
+    def line() -> str | None:
+        for text in out.read_text().splitlines():
+            if text.startswith("broker: "):
+                return text
+        return None
+
+    return wait_for(line, 30, "the broker: line")
+
+
+def _run_args(state: Path) -> list[str]:
+    return ["run", "--general", str(EXAMPLES / "general.yml"),
+            "--clients", str(EXAMPLES / "clients.yml"), "--state-dir", str(state)]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_run_starts_the_broker_and_stops_it_on_signal(tmp_path: Path, sig: int) -> None:
+    out = tmp_path / "out.txt"
+    proc = _start(_run_args(tmp_path / "state"), out)
+    try:
+        line = _broker_line(out)
+        assert line.startswith("broker: 127.0.0.1:")
+        brokers = wait_for(lambda: children(proc.pid), 5, "the broker child")
+        proc.send_signal(sig)
+        assert proc.wait(20) == 0
+        for pid in brokers:
+            wait_for(lambda p=pid: not alive(p), 10, f"broker {pid} to exit")
+    finally:
+        kill_quietly(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_broker_dies_with_a_killed_run(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    proc = _start(_run_args(tmp_path / "state"), out)
+    _broker_line(out)
+    brokers = children(proc.pid)
+    assert brokers
+    proc.kill()  # SIGKILL: no cleanup code of ours runs
+    proc.wait()
+    for pid in brokers:
+        wait_for(lambda p=pid: not alive(p), 10, f"orphan broker {pid} to die")
+
+
+def test_broker_command_alone(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    proc = _start(["broker", "--state-dir", str(tmp_path / "s")], out)
+    try:
+        line = _broker_line(out)
+        bootstrap = line.split()[1]
+        # The broker is usable by a role started by hand: the topics are there.
+        from confluent_kafka.admin import AdminClient
+
+        md = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10)
+        assert "ixrs.routes" in md.topics
+        assert len(md.topics["ixrs.routes"].partitions) == 8
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
+    finally:
+        kill_quietly(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_run_publishes_the_configuration_once(tmp_path: Path) -> None:
+    from ixrs import topics
+    from ixrs.eventlog import SingleObjectFraming, read_partition
+
+    out = tmp_path / "out.txt"
+    proc = _start(_run_args(tmp_path / "state"), out)
+    try:
+        bootstrap = _broker_line(out).split()[1]
+        got = list(read_partition(bootstrap, topics.CONFIG.name("ixrs."), 0,
+                                  SingleObjectFraming()))
+        assert len(got) == 1
+        event = got[0][1]
+        assert len(event.version) == 64
+        assert {Path(s.path).name for s in event.sources} == {"general.yml", "clients.yml"}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(20)
