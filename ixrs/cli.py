@@ -15,6 +15,7 @@ from ixrs.embedded import BrokerError
 from ixrs.errors import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError
 from ixrs.timespec import parse_time
 
+
 def _time(text: str) -> int:
     try:
         return parse_time(text)

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ixrs import prepare
-from ixrs.errors import EXIT_OK, EXIT_RUNTIME, UsageError
 from ixrs.config import RouteServerConfig, load_config
 from ixrs.config.deploy import Deploy, resolve_deploy
 from ixrs.embedded import EmbeddedBroker
+from ixrs.errors import EXIT_OK, EXIT_RUNTIME, UsageError
 from ixrs.supervisor import Supervisor
 
 

@@ -79,7 +79,7 @@ class EmbeddedBroker:
         try:
             self._proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - called from the main thread only
+                preexec_fn=_die_with_parent,
             )
         finally:
             if log is not subprocess.DEVNULL:

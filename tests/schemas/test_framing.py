@@ -7,12 +7,11 @@ import uuid
 import pytest
 from hypothesis import given, settings
 
+from ixrs.eventlog import SingleObjectFraming
 from schemas import events
 from schemas.codec import DecodeError
 from schemas.registry import ConfluentFraming, subject_name
 from tests.strategies import EVENTS
-
-from ixrs.eventlog import SingleObjectFraming
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,10 +29,9 @@ def test_single_object_round_trip(cls: type) -> None:
 
 @given(st.binary(max_size=64))
 def test_garbage_is_refused_with_decode_error(data: bytes) -> None:
-    try:
+    # Any outcome but another exception type is fine: random bytes may even decode.
+    with contextlib.suppress(DecodeError):
         codec.decode(data)
-    except DecodeError:
-        pass
 
 
 @given(EVENTS[events.ReceivedRoutes], st.data())
