@@ -6,10 +6,11 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from ixrs import topics
+from ixrs.errors import UsageError
 from ixrs.topics import TopicSpec
 
 
-class TopicMismatch(RuntimeError):
+class TopicMismatch(UsageError):
     """A topic exists with another partition count than the deployment asks for."""
 
 

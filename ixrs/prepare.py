@@ -41,7 +41,8 @@ def publish_config(bootstrap: str, deploy: Deploy, config: RouteServerConfig,
     )
     stamper = Stamper("config", config.version)
     event = ConfigVersion(stamper.header(), config.version, config.to_json(), files)
-    producer = EventProducer(bootstrap, framing_for(deploy.schema_registry))
+    producer = EventProducer(bootstrap, framing_for(deploy.schema_registry),
+                             **topics.LARGE_RECORD_PRODUCER)
     producer.produce(topics.CONFIG.name(deploy.topic_prefix), event, key=config.version,
                      partition=0)
     producer.flush()

@@ -16,6 +16,12 @@ from enum import Enum
 from schemas import events
 
 
+# A configuration of a few thousand sessions is several MB of JSON, beyond Kafka's
+# default 1 MB record limit; it is written gzip-compressed to a topic that allows this.
+LARGE_RECORD_BYTES = 32 * 1024 * 1024
+LARGE_RECORD_PRODUCER = {"compression.type": "gzip", "message.max.bytes": LARGE_RECORD_BYTES}
+
+
 class Partitioning(Enum):
     SINGLE = "single"  # one partition: a total order
     BY_PREFIX = "by-prefix"  # partition_for(prefix): all events of one prefix in one partition
@@ -30,6 +36,7 @@ class TopicSpec:
     records: tuple[type, ...]
     doc: str
     compacted: bool = False
+    large_records: bool = False  # whole configurations: allowed up to LARGE_RECORD_BYTES
 
     def name(self, prefix: str) -> str:
         return f"{prefix}{self.suffix}"
@@ -39,8 +46,12 @@ class TopicSpec:
 
     def config(self) -> dict[str, str]:
         if self.compacted:
-            return {"cleanup.policy": "compact"}
-        return {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
+            settings = {"cleanup.policy": "compact"}
+        else:
+            settings = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
+        if self.large_records:
+            settings["max.message.bytes"] = str(LARGE_RECORD_BYTES)
+        return settings
 
 
 ROUTES = TopicSpec(
@@ -71,7 +82,7 @@ SENT = TopicSpec(
 )
 CONFIG = TopicSpec(
     "config", Partitioning.SINGLE, "configuration version", (events.ConfigVersion,),
-    "Each configuration that came into force, in full.",
+    "Each configuration that came into force, in full.", large_records=True,
 )
 DATASETS = TopicSpec(
     "datasets", Partitioning.SINGLE, "kind/name", (events.DataSetChunk, events.DataSetVersion),

@@ -68,3 +68,13 @@ def test_deploy_file_errors_name_the_key(tmp_path: Path) -> None:
     # check-config validates the deployment file too
     assert result.returncode == 2, result.stdout
     assert str(deploy) in result.stderr and "partitons" in result.stderr
+
+
+def test_topics_with_another_partition_count_are_refused(broker, topic_prefix: str) -> None:
+    from ixrs import admin
+
+    admin.ensure_topics(broker.bootstrap, topic_prefix, 3)
+    result = ixrs("run", *CONFIG, "--bootstrap", broker.bootstrap, "--topic-prefix",
+                  topic_prefix, "--state-dir", "/tmp/ixrs-test-mismatch")
+    assert result.returncode == 2, result.stderr
+    assert f"topic {topic_prefix}routes has 3 partitions" in result.stderr
