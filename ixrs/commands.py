@@ -89,10 +89,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         if prepared.discarded_from:
             print(f"state: discarded local state of broker incarnation "
                   f"{prepared.discarded_from}", flush=True)
-        # The speaker and worker roles join here as they are built (issues 3-6).
-        print("roles: none built yet; the broker and the log are ready", flush=True)
+        sup.spawn("speaker", _role_argv("speaker", args, bootstrap, s.deploy))
+        # The worker roles join here as they are built (issues 4-6).
         sup.on_reload(lambda: _reload(args, bootstrap))
         return sup.wait()
+
+
+def _role_argv(role: str, args: argparse.Namespace, bootstrap: str, deploy: Deploy
+               ) -> list[str]:
+    """The command line of a role started by `ixrs run`: the same settings, resolved."""
+    argv = [sys.executable, "-m", "ixrs", role, "--bootstrap", bootstrap,
+            "--topic-prefix", deploy.topic_prefix, "--state-dir", deploy.state_dir]
+    for flag in ("general", "clients", "deploy"):
+        value = getattr(args, flag)
+        if value:
+            argv += [f"--{flag}", value]
+    if role == "speaker":
+        argv += ["--listen", str(deploy.listen)]
+    return argv
 
 
 def _reload(args: argparse.Namespace, bootstrap: str) -> None:
@@ -109,8 +123,16 @@ def _not_built(args: argparse.Namespace, issue: int, needs_kafka: bool = True) -
 
 
 def cmd_speaker(args: argparse.Namespace) -> int:
-    _settings(args)
-    return _not_built(args, 3)
+    import asyncio
+    import logging
+
+    from speaker.main import run_speaker
+
+    s = _settings(args)
+    bootstrap = _require_bootstrap(args, s.deploy)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    prepare.prepare_log(bootstrap, s.deploy, Path(s.deploy.state_dir))
+    return asyncio.run(run_speaker(s.config, s.deploy, bootstrap))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -8,12 +8,13 @@ outright (``PR_SET_PDEATHSIG``, see :mod:`ixrs.embedded`).
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
 
-from ixrs.embedded import EmbeddedBroker
+from ixrs.embedded import EmbeddedBroker, die_with_parent
 
 
 class Supervisor:
@@ -23,6 +24,7 @@ class Supervisor:
         self._broker: EmbeddedBroker | None = None
         self._on_reload: Callable[[], None] | None = None
         self._previous: dict[int, object] = {}
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
 
     def __enter__(self) -> Supervisor:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -31,6 +33,16 @@ class Supervisor:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for child in self._children.values():
+            if child.poll() is None:
+                child.terminate()
+        for name, child in self._children.items():
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                print(f"ixrs: {name} did not stop in time; killing it", file=sys.stderr)
+                child.kill()
+                child.wait()
         if self._broker is not None:
             self._broker.stop()
         for sig, handler in self._previous.items():
@@ -46,6 +58,11 @@ class Supervisor:
         broker.start()
         self._broker = broker
 
+    def spawn(self, name: str, argv: list[str]) -> None:
+        """Start a role as a child process that dies with us."""
+        self._children[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                                preexec_fn=die_with_parent)
+
     def on_reload(self, callback: Callable[[], None]) -> None:
         self._on_reload = callback
 
@@ -58,12 +75,19 @@ class Supervisor:
             if self._broker is not None and not self._broker.alive():
                 print("ixrs: error: the embedded broker exited", file=sys.stderr)
                 return 1
+            for name, child in self._children.items():
+                if child.poll() is not None:
+                    print(f"ixrs: error: the {name} exited with code {child.returncode}",
+                          file=sys.stderr)
+                    return 1
             if self._reload.is_set():
                 self._reload.clear()
                 self._do_reload()
         return 0
 
     def _do_reload(self) -> None:
+        for child in self._children.values():
+            child.send_signal(signal.SIGHUP)  # `run` passes SIGHUP on to its roles
         if self._on_reload is None:
             return
         try:

@@ -15,7 +15,6 @@ from enum import Enum
 
 from schemas import events
 
-
 # A configuration of a few thousand sessions is several MB of JSON, beyond Kafka's
 # default 1 MB record limit; it is written gzip-compressed to a topic that allows this.
 LARGE_RECORD_BYTES = 32 * 1024 * 1024
@@ -65,8 +64,9 @@ RAW_UPDATES = TopicSpec(
     "Every received UPDATE byte for byte, for byte-exact MRT export.",
 )
 SESSIONS = TopicSpec(
-    "sessions", Partitioning.SINGLE, "peer address", (events.SessionChange,),
-    "Every session state change of every speaker, in one total order.",
+    "sessions", Partitioning.SINGLE, "peer address", (events.SessionChange, events.PeerNotice),
+    "Every session state change of every speaker, in one total order, and the notices "
+    "about refused connections and max-prefix actions.",
 )
 VERDICTS = TopicSpec(
     "verdicts", Partitioning.BY_PREFIX, "peer address", (events.Verdict,),

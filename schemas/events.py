@@ -38,6 +38,7 @@ __all__ = [
     "IrrPrefix",
     "NotificationInfo",
     "Origin",
+    "PeerNotice",
     "Position",
     "RawAttribute",
     "RawUpdate",
@@ -120,6 +121,19 @@ class SessionChange:
     local_address: str = ""
     families: tuple[str, ...] = ()
     four_octet_as: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PeerNotice:
+    header: EventHeader
+    speaker_id: str
+    peer_address: str
+    peer_asn: int | None
+    kind: str
+    action: str = ""
+    detail: str = ""
+    session: Session | None = None
+    suppressed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +309,7 @@ Event = (
     | DataSetChunk
     | DataSetMarker
     | BrokerIncarnation
+    | PeerNotice
 )
 
 # Every top-level event type, each with its own schema file.
@@ -311,4 +326,5 @@ EVENT_TYPES: tuple[type, ...] = (
     DataSetChunk,
     DataSetMarker,
     BrokerIncarnation,
+    PeerNotice,
 )

@@ -36,8 +36,8 @@ from speaker.codec import (
     encode,
     negotiate,
 )
-from speaker.codec.header import HEADER_SIZE
 from speaker.codec.decode import decode_body
+from speaker.codec.header import HEADER_SIZE
 
 # RFC 9687 §3: "Send Hold Timer Expired", a NOTIFICATION error code of its own.
 SEND_HOLD_TIMER_EXPIRED = 8

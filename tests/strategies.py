@@ -121,4 +121,6 @@ EVENTS = {
     ),
     ev.DataSetMarker: st.builds(ev.DataSetMarker, header, text, text, text),
     ev.BrokerIncarnation: st.builds(ev.BrokerIncarnation, header, text),
+    ev.PeerNotice: st.builds(ev.PeerNotice, header, text, address, st.none() | u32, text, text,
+                             text, st.none() | session, i63),
 }

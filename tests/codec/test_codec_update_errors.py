@@ -120,6 +120,13 @@ def test_unknown_optional_transitive_is_kept_and_unknown_non_transitive_dropped(
     assert result.notes == ()
 
 
+def test_unknown_attribute_keeps_its_flags_but_not_the_extended_length_bit() -> None:
+    attrs = MANDATORY + attr(0xF0, 99, b"x")  # Optional, Transitive, Partial, Extended
+    result = _decoded(update(attrs=attrs, nlri=NLRI))
+    assert result.attributes is not None
+    assert [a.flags for a in result.attributes.unknown] == [0xE0]
+
+
 # --- missing well-known mandatory attributes (RFC 7606 §3.d) ---
 
 
@@ -155,11 +162,11 @@ def test_conflicting_flags_are_treat_as_withdraw() -> None:
     _withdrawn(update(attrs=attrs, nlri=NLRI), 1)
 
 
-def test_conflicting_flags_on_mp_reach_reset() -> None:
+def test_conflicting_flags_on_mp_reach_reset_even_with_other_nlri() -> None:
     bad = bytearray(mp_reach_v6())
     bad[0] = 0xC0
-    err = _reset(update(attrs=bytes(bad) + ORIGIN_IGP + AS_PATH_4))
-    assert (err.code, err.subcode) == (3, 4)
+    err = _reset(update(attrs=bytes(bad) + MANDATORY, nlri=NLRI))
+    assert (err.code, err.subcode, err.data) == (3, 4, bytes(bad))
 
 
 def test_partial_and_extended_length_bits_are_not_flag_conflicts() -> None:

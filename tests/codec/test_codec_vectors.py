@@ -143,3 +143,34 @@ def test_one_capability_per_parameter_is_read_too() -> None:
     assert decode(data, N) == Open(
         65001, 90, "192.0.2.1", (Multiprotocol(1, 1), EnhancedRouteRefresh())
     )
+
+
+def test_local_pref_goes_to_internal_peers_only() -> None:
+    attrs = Attributes(next_hop="192.0.2.1", local_pref=200)
+    message = Update(attributes=attrs, nlri=("10.0.0.0/8",))
+    local_pref = _hex("40 05 04 000000c8")
+    assert local_pref not in encode(message, N)
+    assert local_pref in encode(message, Negotiated(ibgp=True))
+
+
+def test_as_path_segment_longer_than_255_is_split() -> None:
+    asns = tuple(range(1, 301))
+    message = Update(
+        attributes=Attributes(
+            as_path=(AsPathSegment(SegmentType.AS_SEQUENCE, asns),), next_hop="192.0.2.1"
+        ),
+        nlri=("10.0.0.0/8",),
+    )
+    decoded = decode(encode(message, N), N)
+    assert isinstance(decoded, Update) and decoded.attributes is not None
+    assert [len(s.asns) for s in decoded.attributes.as_path] == [255, 45]
+    assert decoded.attributes.path_asns() == asns
+
+
+def test_capabilities_switch_to_the_extended_format_past_255_octets_of_parameters() -> None:
+    def open_with(size: int) -> bytes:
+        return encode(Open(65001, 90, "192.0.2.1", (UnknownCapability(200, bytes(size - 2)),)), N)
+
+    assert open_with(253)[28] == 255  # 253 + the 2-octet parameter header: still one octet
+    assert open_with(253)[29] == 2
+    assert open_with(254)[28:30] == b"\xff\xff"

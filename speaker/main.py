@@ -1,0 +1,45 @@
+"""Running the speaker role: ``ixrs speaker``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+
+from ixrs.config import RouteServerConfig
+from ixrs.config.deploy import Deploy
+from ixrs.eventlog import framing_for
+from speaker.publisher import Publisher
+from speaker.service import Speaker
+from speaker.transport import serve
+
+log = logging.getLogger("ixrs.speaker")
+
+
+def _bind_host(host: str) -> str | None:
+    # A route server on an IXP LAN serves IPv4 and IPv6 clients: the "any" address
+    # of either family means both.
+    return None if host in ("0.0.0.0", "::", "") else host
+
+
+async def run_speaker(config: RouteServerConfig, deploy: Deploy, bootstrap: str) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    publisher = Publisher(bootstrap, framing_for(deploy.schema_registry))
+    speaker = Speaker(config, publisher, deploy.topic_prefix, deploy.partitions,
+                      os.environ.get("IXRS_SPEAKER_ID", "speaker"))
+    await loop.run_in_executor(None, speaker.start)
+    listen = deploy.listen
+    server = await serve(speaker, _bind_host(listen.host), listen.port, deploy.hold_time)
+    print(f"bgp: {listen}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        for connection in list(speaker.connections):
+            connection.shutdown()
+        await loop.run_in_executor(None, publisher.close)
+    return 0

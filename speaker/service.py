@@ -1,0 +1,163 @@
+"""The speaker role: sessions in, events out.
+
+It owns the speaker's identity and incarnation, the epochs of its sessions, and
+what each session event becomes in the log. Sockets live in
+:mod:`speaker.transport`; BGP itself in :mod:`speaker.fsm` and :mod:`speaker.codec`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ixrs import topics
+from ixrs.config import Client, RouteServerConfig
+from ixrs.eventlog import Stamper
+from ixrs.topics import partition_for
+from schemas.events import (
+    Epoch,
+    NotificationInfo,
+    PeerNotice,
+    RawUpdate,
+    Session,
+    SessionChange,
+    SessionState,
+    SpeakerIncarnation,
+)
+from speaker import maxprefix
+from speaker.admission import RateLimiter
+from speaker.codec import Notification, Update
+from speaker.maxprefix import Limits, PrefixCounter
+from speaker.publish import route_events
+from speaker.publisher import Publisher, Window
+
+log = logging.getLogger("ixrs.speaker")
+
+
+@dataclass
+class SessionRecord:
+    """What the speaker keeps per live connection."""
+
+    session: Session
+    client: Client
+    window: Window = field(default_factory=Window)
+    state: SessionState = SessionState.ACTIVE
+    update_seq: int = 0
+    counter: PrefixCounter | None = None
+    families: tuple[str, ...] = ()
+    four_octet_as: bool = True
+
+
+def limits_for(client: Client) -> Limits:
+    mp = client.settings.filtering.max_prefix
+    action = maxprefix.Action(mp.action) if mp.action else None
+    return Limits(mp.limit_ipv4, mp.limit_ipv6, action, mp.restart_after * 60.0)
+
+
+class Speaker:
+    def __init__(self, config: RouteServerConfig, publisher: Publisher, topic_prefix: str,
+                 partitions: int, speaker_id: str = "speaker") -> None:
+        self.config = config
+        self.publisher = publisher
+        self.prefix = topic_prefix
+        self.partitions = partitions
+        self.speaker_id = speaker_id
+        self.incarnation = str(uuid.uuid4())
+        self.stamper = Stamper(speaker_id, config.version)
+        self._epochs = 0
+        self.notices = RateLimiter()
+        self.sessions: dict[str, SessionRecord] = {}  # by peer address, established only
+        self.connections: set[Any] = set()  # the transport's live connections
+        self.refused_until: dict[str, float] = {}  # max-prefix "restart": address -> time
+        self.stats = {"sessions_up": 0, "updates": 0, "prefixes": 0}
+
+    def start(self) -> None:
+        """Mark the new incarnation in every routes partition, before any route of it,
+        so that processors drop what the previous incarnation announced."""
+        marker = SpeakerIncarnation(self.stamper.header(), self.speaker_id, self.incarnation)
+        for partition in range(self.partitions):
+            self.publisher.produce(self._topic(topics.ROUTES), marker, self.speaker_id, partition)
+        self.publisher.flush()
+
+    def _topic(self, spec: topics.TopicSpec) -> str:
+        return spec.name(self.prefix)
+
+    def new_session(self, client: Client, address: str) -> SessionRecord:
+        self._epochs += 1
+        epoch = Epoch(self.incarnation, self._epochs)
+        session = Session(self.speaker_id, address, client.asn, epoch)
+        counter = PrefixCounter(limits_for(client))
+        return SessionRecord(session, client, counter=counter)
+
+    # --- session changes --------------------------------------------------------------
+
+    def state_changed(self, rec: SessionRecord, state: SessionState, previous: SessionState,
+                      reason: str, notification: Notification | None, sent: bool) -> None:
+        rec.state = state
+        info = None
+        if notification is not None:
+            info = NotificationInfo(sent, notification.code, notification.subcode,
+                                    notification.data)
+        change = SessionChange(self.stamper.header(), rec.session, state, previous, reason,
+                               info, "", rec.families, rec.four_octet_as)
+        address = rec.session.peer_address
+        self.publisher.produce(self._topic(topics.SESSIONS), change, address, 0)
+        log.info("session %s AS%d: %s -> %s (%s)", address, rec.session.peer_asn,
+                 previous.name, state.name, reason)
+        if state == SessionState.ESTABLISHED:
+            self.sessions[address] = rec
+            self.stats["sessions_up"] += 1
+        elif previous == SessionState.ESTABLISHED:
+            self.sessions.pop(address, None)
+            self.stats["sessions_up"] -= 1
+            # The marker follows this session's routes in every partition (same
+            # producer, idempotent, so per-partition order holds).
+            for partition in range(self.partitions):
+                self.publisher.produce(self._topic(topics.ROUTES), change, address, partition)
+
+    # --- updates ----------------------------------------------------------------------
+
+    def update_received(self, rec: SessionRecord, update: Update, raw: bytes
+                        ) -> maxprefix.Outcome:
+        """Publish one UPDATE; the caller waits on ``rec.window`` before reading on."""
+        rec.update_seq += 1
+        address = rec.session.peer_address
+        announced = [p for _attrs, prefixes in update.announced() for p in prefixes]
+        outcome = rec.counter.apply(announced, update.withdrawals()) if rec.counter else None
+        if outcome and outcome.refused:
+            update = _without(update, frozenset(outcome.refused))
+        raw_event = RawUpdate(self.stamper.header(), rec.session, rec.update_seq, raw)
+        self.publisher.produce(self._topic(topics.RAW_UPDATES), raw_event, address,
+                               partition_for(address, self.partitions), rec.window)
+        routes = self._topic(topics.ROUTES)
+        for partition, event in route_events(rec.session, rec.update_seq, update,
+                                             self.stamper.header, self.partitions):
+            self.publisher.produce(routes, event, address, partition, rec.window)
+        self.stats["updates"] += 1
+        self.stats["prefixes"] += len(announced)
+        return outcome or maxprefix.Outcome(False)
+
+    # --- notices ----------------------------------------------------------------------
+
+    def notice(self, now: float, address: str, asn: int | None, kind: str, action: str,
+               detail: str, session: Session | None = None) -> None:
+        allowed, held = self.notices.allow(f"{kind}/{address}", now)
+        if not allowed:
+            return
+        log.warning("%s %s: %s (%s)%s", kind, address, detail, action,
+                    f", {held} similar notices suppressed" if held else "")
+        event = PeerNotice(self.stamper.header(), self.speaker_id, address, asn, kind, action,
+                           detail, session, held)
+        self.publisher.produce(self._topic(topics.SESSIONS), event, address, 0)
+
+
+def _without(update: Update, refused: frozenset[str]) -> Update:
+    """The UPDATE minus announcements that max-prefix "block" refuses."""
+    from dataclasses import replace
+
+    mp = update.mp_reach
+    if mp is not None:
+        mp = replace(mp, nlri=tuple(p for p in mp.nlri if p not in refused))
+    return replace(update, nlri=tuple(p for p in update.nlri if p not in refused), mp_reach=mp)

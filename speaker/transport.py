@@ -1,0 +1,224 @@
+"""The thin asyncio transport around the sans-IO FSM: sockets, timers, backpressure.
+
+Everything BGP decides happens in :mod:`speaker.fsm`; this module only moves bytes
+and time between the socket, the FSM and the :class:`~speaker.service.Speaker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+
+from schemas.events import SessionState
+from speaker import maxprefix
+from speaker.admission import canonical_address, client_for, local_open, peer_as_check
+from speaker.codec import (
+    CeaseSubcode,
+    ErrorCode,
+    Negotiated,
+    Notification,
+    OpenSubcode,
+    Update,
+    encode,
+)
+from speaker.fsm import Connection, Kind, Output, PeerPolicy
+from speaker.service import SessionRecord, Speaker
+
+log = logging.getLogger("ixrs.speaker")
+
+# Events in flight per session before the socket stops being read.
+WINDOW = 2000
+
+
+class BgpProtocol(asyncio.Protocol):
+    def __init__(self, speaker: Speaker, hold_time: int) -> None:
+        self.speaker = speaker
+        self.hold_time = hold_time
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.conn: Connection | None = None
+        self.rec: SessionRecord | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._paused = False
+
+    # --- asyncio callbacks ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        address = canonical_address(peer[0])
+        now = self.loop.time()
+        client = client_for(self.speaker.config, address)
+        if client is None:
+            self._refuse(address, None, "connection-rejected", "not in clients.yml")
+            return
+        if self.speaker.refused_until.get(address, 0.0) > now:
+            self._refuse(address, client.asn, "max-prefix",
+                         "max-prefix restart delay has not passed")
+            return
+        general = self.speaker.config.general
+        policy = PeerPolicy(local_open(general.rs_as, general.router_id[0], self.hold_time),
+                            self.hold_time, peer_as_check(client))
+        self.conn = Connection(policy)
+        self.rec = self.speaker.new_session(client, address)
+        self.speaker.connections.add(self)
+        self._handle(self.conn.connection_made(now))
+
+    def data_received(self, data: bytes) -> None:
+        if self.conn is None:
+            return
+        self._handle(self.conn.data_received(data, self.loop.time()))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timer()
+        self.speaker.connections.discard(self)
+        if self.conn is None:
+            return
+        reason = f"connection lost: {exc}" if exc else "connection closed by peer"
+        self._handle(self.conn.connection_lost(self.loop.time(), reason))
+
+    def pause_writing(self) -> None:
+        if self.conn is not None:
+            self.conn.write_stalled(self.loop.time())
+            self._schedule()
+
+    def resume_writing(self) -> None:
+        if self.conn is not None:
+            self.conn.write_progressed()
+            self._schedule()
+
+    def shutdown(self, reason: str = "route server shutting down") -> None:
+        """Administrative Shutdown (RFC 9003), as when the speaker stops."""
+        if self.conn is not None:
+            from speaker.codec import encode_shutdown_communication
+
+            self._handle(self.conn.stop(self.loop.time(), CeaseSubcode.ADMINISTRATIVE_SHUTDOWN,
+                                        encode_shutdown_communication(reason), reason))
+
+    # --- outputs of the FSM -----------------------------------------------------------
+
+    def _handle(self, outputs: list[Output]) -> None:
+        assert self.conn is not None and self.rec is not None
+        for out in outputs:
+            if out.kind == Kind.SEND:
+                self._write(out.data)
+            elif out.kind == Kind.STATE:
+                self._state(out)
+            elif out.kind == Kind.RECEIVED and isinstance(out.message, Update):
+                self._update(out.message, out.data)
+            elif out.kind == Kind.CLOSE:
+                self._close()
+        self._schedule()
+
+    def _write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def _close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()  # flushes what was written (the NOTIFICATION) first
+
+    def _state(self, out: Output) -> None:
+        assert self.conn is not None and self.rec is not None
+        if out.state == SessionState.OPENCONFIRM and self.conn.negotiated is not None:
+            neg = self.conn.negotiated
+            self.rec.families = tuple(_family_name(f) for f in sorted(neg.families))
+            self.rec.four_octet_as = neg.four_octet_as
+        note = out.notification
+        if note is not None and out.notification_sent and (note.code, note.subcode) == (
+                ErrorCode.OPEN_MESSAGE, OpenSubcode.BAD_PEER_AS):
+            self.speaker.notice(self.loop.time(), self.rec.session.peer_address,
+                                self.rec.client.asn, "bad-peer-as", "notification",
+                                out.reason, self.rec.session)
+        self.speaker.state_changed(self.rec, out.state, out.previous, out.reason,
+                                   out.notification, out.notification_sent)
+
+    def _update(self, update: Update, raw: bytes) -> None:
+        assert self.conn is not None and self.rec is not None
+        outcome = self.speaker.update_received(self.rec, update, raw)
+        if outcome.exceeded:
+            self._max_prefix(outcome)
+        if self.rec.window.pending >= WINDOW and not self._paused:
+            self._pause_reading()
+
+    def _max_prefix(self, outcome: maxprefix.Outcome) -> None:
+        assert self.conn is not None and self.rec is not None
+        now = self.loop.time()
+        address = self.rec.session.peer_address
+        detail = f"{outcome.count} {outcome.family} prefixes, limit {outcome.limit}"
+        self.speaker.notice(now, address, self.rec.client.asn, "max-prefix",
+                            str(outcome.action), detail, self.rec.session)
+        if outcome.action in (maxprefix.Action.SHUTDOWN, maxprefix.Action.RESTART):
+            if outcome.action is maxprefix.Action.RESTART:
+                delay = self.rec.counter.limits.restart_after_s if self.rec.counter else 0.0
+                self.speaker.refused_until[address] = now + delay
+            # RFC 4486 §4: AFI, SAFI and the upper bound.
+            afi = 2 if outcome.family == "ipv6" else 1
+            data = struct.pack(">HBI", afi, 1, outcome.limit)
+            self._handle(self.conn.stop(now, CeaseSubcode.MAX_PREFIXES_REACHED, data,
+                                        f"max-prefix: {detail}"))
+
+    # --- backpressure -----------------------------------------------------------------
+
+    def _pause_reading(self) -> None:
+        assert self.transport is not None and self.conn is not None and self.rec is not None
+        self._paused = True
+        self.transport.pause_reading()
+        self.conn.reading_paused(self.loop.time())
+        task = self.loop.create_task(self.rec.window.drained())
+        task.add_done_callback(self._resume_reading)
+
+    def _resume_reading(self, task: asyncio.Task[None]) -> None:
+        self._paused = False
+        if task.exception() is not None:
+            log.error("publishing failed: %s; closing the session", task.exception())
+            if self.conn is not None:
+                self._handle(self.conn.stop(self.loop.time(), CeaseSubcode.OUT_OF_RESOURCES))
+            return
+        if self.transport is None or self.transport.is_closing() or self.conn is None:
+            return
+        self.conn.reading_resumed(self.loop.time())
+        self.transport.resume_reading()
+        self._schedule()
+
+    # --- timers -----------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        self._cancel_timer()
+        if self.conn is None:
+            return
+        deadline = self.conn.next_deadline()
+        if deadline is not None:
+            self._timer = self.loop.call_at(deadline, self._on_timer)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self.conn is not None:
+            self._handle(self.conn.on_timer(self.loop.time()))
+
+    # --- refusing connections ---------------------------------------------------------
+
+    def _refuse(self, address: str, asn: int | None, kind: str, detail: str) -> None:
+        self.speaker.notice(self.loop.time(), address, asn, kind, "cease", detail)
+        note = Notification(ErrorCode.CEASE, CeaseSubcode.CONNECTION_REJECTED)
+        self._write(encode(note, Negotiated()))
+        self._close()
+
+
+def _family_name(family: tuple[int, int]) -> str:
+    names = {(1, 1): "ipv4-unicast", (2, 1): "ipv6-unicast"}
+    return names.get(family, f"afi{family[0]}-safi{family[1]}")
+
+
+async def serve(speaker: Speaker, host: str | None, port: int, hold_time: int
+                ) -> asyncio.Server:
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(lambda: BgpProtocol(speaker, hold_time), host, port,
+                                    reuse_address=True)
