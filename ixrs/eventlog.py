@@ -123,22 +123,34 @@ def read_partition(bootstrap: str, topic: str, partition: int, framing: Framing,
                    start: int = OFFSET_BEGINNING,
                    timeout: float = 30.0) -> Iterator[tuple[int, Any]]:
     """Every event of one partition from ``start`` to its current end, in order."""
-    consumer = Consumer(consumer_config(bootstrap))
+    for _partition, offset, event in read_partitions(bootstrap, topic, [partition], framing,
+                                                     start, timeout):
+        yield offset, event
+
+
+def read_partitions(bootstrap: str, topic: str, partitions: list[int], framing: Framing,
+                    start: int = OFFSET_BEGINNING,
+                    timeout: float = 30.0) -> Iterator[tuple[int, int, Any]]:
+    """(partition, offset, event) of several partitions up to their current ends;
+    in order within each partition."""
+    consumer = Consumer(consumer_config(bootstrap, **{"fetch.wait.max.ms": 20}))
     try:
-        consumer.assign([TopicPartition(topic, partition, start)])
+        consumer.assign([TopicPartition(topic, p, start) for p in partitions])
+        open_partitions = set(partitions)
         deadline = time.monotonic() + timeout
-        while True:
-            msg = consumer.poll(0.5)
+        while open_partitions:
+            msg = consumer.poll(0.2)
             if msg is None:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"no end of {topic}[{partition}] within {timeout}s")
+                    raise TimeoutError(f"no end of {topic}{sorted(open_partitions)} in {timeout}s")
                 continue
             err = msg.error()
             if err is not None:
                 if err.code() == KafkaError._PARTITION_EOF:
-                    return
-                raise RuntimeError(f"reading {topic}[{partition}]: {err}")
+                    open_partitions.discard(msg.partition())
+                    continue
+                raise RuntimeError(f"reading {topic}[{msg.partition()}]: {err}")
             deadline = time.monotonic() + timeout
-            yield msg.offset(), framing.decode(msg.value())
+            yield msg.partition(), msg.offset(), framing.decode(msg.value())
     finally:
         consumer.close()

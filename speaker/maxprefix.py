@@ -58,19 +58,26 @@ class PrefixCounter:
     def apply(self, announced: Iterable[str], withdrawn: Iterable[str]) -> Outcome:
         for prefix in withdrawn:
             self._prefixes[_family(prefix)].discard(prefix)
+        v4: list[str] = []
+        v6: list[str] = []
+        for prefix in announced:
+            (v6 if ":" in prefix else v4).append(prefix)
         refused: list[str] = []
         over: tuple[str, int] | None = None
-        for prefix in announced:
-            family = _family(prefix)
+        for family, items in (("ipv4", v4), ("ipv6", v6)):
             current, limit = self._prefixes[family], self._limit(family)
-            if prefix in current:
-                continue  # an implicit withdraw and re-announce: the count stays
-            if limit and len(current) >= limit and self.limits.action is not None:
-                over = (family, limit)
-                if self.limits.action is Action.BLOCK:
-                    refused.append(prefix)
-                    continue
-            current.add(prefix)
+            if not limit or self.limits.action is None or len(current) + len(items) <= limit:
+                current.update(items)  # the common case, without a per-prefix check
+                continue
+            for prefix in items:
+                if prefix in current:
+                    continue  # an implicit withdraw and re-announce: the count stays
+                if len(current) >= limit:
+                    over = (family, limit)
+                    if self.limits.action is Action.BLOCK:
+                        refused.append(prefix)
+                        continue
+                current.add(prefix)
         if over is None:
             return Outcome(False)
         family, limit = over

@@ -4,14 +4,15 @@ One ``ReceivedRoutes`` event per (routes partition, attribute set) the UPDATE's
 prefixes fall into, each bound for that partition, so that all events about a
 prefix stay in one partition in receive order. Withdrawals travel in the same
 events as announcements for their partition; an UPDATE treated as withdraw
-(RFC 7606) withdraws its NLRI and says why in ``notes``.
+(RFC 7606) withdraws its NLRI and says why in ``notes``. Partitions are
+:func:`ixrs.topics.partition_for`.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 
-from ixrs.topics import partition_for
 from schemas.attributes import Attributes
 from schemas.events import EventHeader, ReceivedRoutes, Session
 from speaker.codec import Update
@@ -25,30 +26,31 @@ def route_events(session: Session, update_seq: int, update: Update,
                  header: Callable[[], EventHeader],
                  partitions: int) -> list[tuple[int, ReceivedRoutes]]:
     """(partition, event) pairs for one UPDATE, in a deterministic order."""
-    # partition -> (attribute set or None) -> (announced, withdrawn)
-    buckets: dict[int, dict[Attributes | None, tuple[list[str], list[str]]]] = {}
-
-    def bucket(partition: int, attrs: Attributes | None) -> tuple[list[str], list[str]]:
-        by_attrs = buckets.setdefault(partition, {})
-        if attrs not in by_attrs:
-            by_attrs[attrs] = ([], [])
-        return by_attrs[attrs]
-
+    # This runs for every prefix received: partition_for is inlined, and each
+    # attribute set is hashed once per UPDATE, not once per prefix.
+    crc32 = zlib.crc32
+    groups: list[tuple[Attributes | None, dict[int, list[str]]]] = []
     for attrs, prefixes in update.announced():
+        by_partition: dict[int, list[str]] = {}
         for prefix in prefixes:
-            bucket(partition_for(prefix, partitions), attrs)[0].append(prefix)
+            by_partition.setdefault(crc32(prefix.encode()) % partitions, []).append(prefix)
+        groups.append((attrs, by_partition))
+    withdrawn: dict[int, list[str]] = {}
     for prefix in update.withdrawals():
-        part = partition_for(prefix, partitions)
-        by_attrs = buckets.get(part)
-        # Ride along with an announcement bound for the same partition if there is one.
-        target = next(iter(by_attrs.values())) if by_attrs else bucket(part, None)
-        target[1].append(prefix)
+        withdrawn.setdefault(crc32(prefix.encode()) % partitions, []).append(prefix)
 
     notes = notes_of(update)
     out = []
-    for partition in sorted(buckets):
-        for attrs, (announced, withdrawn) in buckets[partition].items():
-            event = ReceivedRoutes(header(), session, update_seq, attrs if announced else None,
-                                   tuple(announced), tuple(withdrawn), notes)
-            out.append((partition, event))
+    for partition in sorted({p for _a, by in groups for p in by} | withdrawn.keys()):
+        # Withdrawals ride along with the first announcement bound for their partition.
+        gone = tuple(withdrawn.get(partition, ()))
+        for attrs, by_partition in groups:
+            announced = by_partition.get(partition)
+            if announced:
+                out.append((partition, ReceivedRoutes(header(), session, update_seq, attrs,
+                                                      tuple(announced), gone, notes)))
+                gone = ()
+        if gone:
+            out.append((partition, ReceivedRoutes(header(), session, update_seq, None, (),
+                                                  gone, notes)))
     return out

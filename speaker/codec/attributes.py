@@ -15,11 +15,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from schemas.attributes import Aggregator, AsPathSegment, Attributes, Origin, RawAttribute
-from speaker.codec.aspath import (
-    decode_as_path,
-    merge_as4_path,
-    without_confed,
-)
+from speaker.codec.aspath import decode_as_path, merge_as4_path, without_confed
 from speaker.codec.errors import BgpError, ErrorCode, Malformed, UpdateSubcode
 from speaker.codec.families import SUPPORTED_FAMILIES, Afi
 from speaker.codec.messages import AS_TRANS, Action, MpReach, MpUnreach, Note
@@ -31,7 +27,7 @@ TRANSITIVE = 0x40
 PARTIAL = 0x20
 EXTENDED_LENGTH = 0x10
 OPTIONAL_TRANSITIVE = OPTIONAL | TRANSITIVE
-_KIND = OPTIONAL_TRANSITIVE
+_KIND = OPTIONAL_TRANSITIVE  # the bits that say what kind of attribute it is
 _KEPT_FLAGS = OPTIONAL | TRANSITIVE | PARTIAL  # the Extended Length bit is framing
 
 
@@ -57,7 +53,7 @@ class AttrType(IntEnum):
 
 _ORIGINS = tuple(Origin)
 _MP = (AttrType.MP_REACH_NLRI, AttrType.MP_UNREACH_NLRI)
-_RESET = "session-reset"
+_RESET = "session-reset"  # the strongest approach: a BgpError, never a Note
 _IPV6_NEXT_HOP_SIZES = (16, 32)  # RFC 2545 §3: global, or global + link-local
 
 
@@ -426,21 +422,21 @@ def decode_attributes(data: bytes, negotiated: Negotiated, body_nlri: bool) -> D
 
 
 def _check_mandatory(st: _State) -> None:
-    """RFC 7606 §3.d: a missing well-known mandatory attribute withdraws."""
-    missing = []
-    if st.origin is None and AttrType.ORIGIN not in st.seen:
-        missing.append(AttrType.ORIGIN)
-    if st.as_path is None and AttrType.AS_PATH not in st.seen:
-        missing.append(AttrType.AS_PATH)
-    if st.body_nlri and st.next_hop is None and AttrType.NEXT_HOP not in st.seen:
-        missing.append(AttrType.NEXT_HOP)
-    for code in missing:
-        st.treat_as_withdraw(
-            code,
-            UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE,
-            bytes((code,)),
-            f"missing well-known attribute {code.name}",
-        )
+    """RFC 7606 §3.d: a missing well-known mandatory attribute withdraws.
+
+    NEXT_HOP is mandatory only for NLRI in the UPDATE body (RFC 4760 §3).
+    """
+    required = [AttrType.ORIGIN, AttrType.AS_PATH]
+    if st.body_nlri:
+        required.append(AttrType.NEXT_HOP)
+    for code in required:
+        if code not in st.seen:
+            st.treat_as_withdraw(
+                code,
+                UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE,
+                bytes((code,)),
+                f"missing well-known attribute {code.name}",
+            )
 
 
 def _merge_as4(st: _State) -> None:
@@ -479,6 +475,7 @@ def _finish(st: _State) -> DecodedAttributes:
     attributes = None
     if st.path_attributes:
         attributes = Attributes(
+            # Only a treat-as-withdraw UPDATE lacks ORIGIN; the value is moot there.
             origin=st.origin if st.origin is not None else Origin.IGP,
             as_path=st.as_path or (),
             next_hop=st.next_hop,

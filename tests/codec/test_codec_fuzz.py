@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import struct
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from speaker.codec import BgpError, Keepalive, Negotiated, Reader, decode, encode
 from speaker.codec.header import MARKER
 from tests.codec import wire_strategies as ws
+from tests.codec.wire_strategies import UNHURRIED
 
 SESSIONS = st.builds(
     Negotiated, four_octet_as=st.booleans(), extended_message=st.booleans(), ibgp=st.booleans()
@@ -22,7 +23,7 @@ def _drain(reader: Reader) -> None:
         list(reader)
 
 
-@settings(max_examples=500)
+@settings(UNHURRIED, max_examples=500)
 @given(SESSIONS, st.binary(max_size=600))
 def test_random_stream_only_raises_bgp_error(negotiated: Negotiated, data: bytes) -> None:
     reader = Reader(negotiated)
@@ -30,7 +31,7 @@ def test_random_stream_only_raises_bgp_error(negotiated: Negotiated, data: bytes
     _drain(reader)
 
 
-@settings(max_examples=2000)
+@settings(UNHURRIED, max_examples=2000)
 @given(SESSIONS, st.integers(1, 5), st.binary(max_size=300))
 def test_random_body_behind_a_valid_header_only_raises_bgp_error(
     negotiated: Negotiated, kind: int, body: bytes
@@ -64,7 +65,7 @@ def mutated(draw: st.DrawFn) -> tuple[Negotiated, bytes]:
     return negotiated, bytes(data)
 
 
-@settings(max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
+@settings(UNHURRIED, max_examples=2000)
 @given(mutated())
 def test_mutated_valid_messages_only_raise_bgp_error(case) -> None:
     negotiated, data = case

@@ -11,21 +11,22 @@ from hypothesis import strategies as st
 from speaker.codec.errors import Malformed
 from speaker.codec.nlri import decode_ipv4, decode_ipv6, encode_prefix, ipv6_text
 from tests.codec import wire_strategies as ws
+from tests.codec.wire_strategies import UNHURRIED
 
 
-@settings(max_examples=3000)
+@settings(UNHURRIED, max_examples=3000)
 @given(ws.prefix_v6)
 def test_ipv6_prefix_text_is_canonical(prefix: str) -> None:
     assert decode_ipv6(encode_prefix(prefix, ipv6=True)) == (prefix,)
 
 
-@settings(max_examples=3000)
+@settings(UNHURRIED, max_examples=3000)
 @given(ws.prefix_v4)
 def test_ipv4_prefix_text_is_canonical(prefix: str) -> None:
     assert decode_ipv4(encode_prefix(prefix, ipv6=False)) == (prefix,)
 
 
-@settings(max_examples=3000)
+@settings(UNHURRIED, max_examples=3000)
 @given(st.binary(min_size=16, max_size=16) | st.binary(min_size=6, max_size=6).map(
     lambda tail: bytes(10) + b"\xff\xff" + tail[:4]
 ))

@@ -8,7 +8,7 @@ import random
 from dataclasses import replace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.attributes import AsPathSegment, Attributes, SegmentType
@@ -25,6 +25,7 @@ from speaker.codec import (
 from speaker.codec.attribute_encoder import encode_attributes
 from speaker.codec.nlri import encode_prefix
 from tests.codec import wire_strategies as ws
+from tests.codec.wire_strategies import UNHURRIED
 
 N = Negotiated()
 EXT = Negotiated(extended_message=True)
@@ -80,7 +81,7 @@ def test_ipv6_prefixes_go_in_mp_reach_with_both_next_hops() -> None:
     assert {u.announced()[0][0] for u in updates} == {ATTRS6}
 
 
-@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@settings(UNHURRIED, max_examples=30)
 @given(st.lists(ws.prefix_v4, min_size=1, max_size=2500, unique=True))
 def test_mixed_sizes_leave_no_message_with_room_for_a_later_prefix(prefixes: list[str]) -> None:
     messages = pack_announcements(ATTRS4, prefixes, N)

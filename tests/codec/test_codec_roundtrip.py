@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from speaker.codec import Negotiated, Reader, Update, decode, encode
 from tests.codec import wire_strategies as ws
+from tests.codec.wire_strategies import UNHURRIED
 
 SESSIONS = [
     Negotiated(four_octet_as=four, extended_message=ext, ibgp=ibgp)
@@ -32,7 +33,7 @@ def session_and_message(draw: st.DrawFn):
     return negotiated, draw(ws.messages(negotiated))
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(UNHURRIED, max_examples=400)
 @given(session_and_message())
 def test_every_message_type_round_trips(case) -> None:
     negotiated, message = case
@@ -41,7 +42,7 @@ def test_every_message_type_round_trips(case) -> None:
         assert decode(data, negotiated) == message
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(UNHURRIED, max_examples=200)
 @given(st.sampled_from(SESSIONS).flatmap(lambda n: st.tuples(st.just(n), ws.updates(n))))
 def test_updates_round_trip_without_notes(case) -> None:
     negotiated, update = case
@@ -55,7 +56,7 @@ def test_updates_round_trip_without_notes(case) -> None:
     assert not decoded.treat_as_withdraw
 
 
-@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+@settings(UNHURRIED, max_examples=50)
 @given(ws.updates(Negotiated(extended_message=True), size=400))
 def test_extended_messages_carry_updates_beyond_4096_octets(update: Update) -> None:
     negotiated = Negotiated(extended_message=True)
@@ -73,7 +74,7 @@ def test_an_update_beyond_4096_octets_is_refused_without_extended_messages() -> 
     raise AssertionError("encoded an UPDATE longer than 4096 octets")
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@settings(UNHURRIED, max_examples=100)
 @given(st.data())
 def test_reader_splits_a_stream_fed_in_arbitrary_pieces(data: st.DataObject) -> None:
     negotiated = data.draw(st.sampled_from(SESSIONS))

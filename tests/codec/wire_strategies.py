@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from schemas.attributes import (
@@ -37,6 +38,9 @@ from speaker.codec import (
 )
 from speaker.codec.attributes import STANDARD_FLAGS
 from speaker.codec.capabilities import CapabilityCode
+
+# For tests with many or large examples: no per-example deadline, no slow-data check.
+UNHURRIED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 u8 = st.integers(0, 0xFF)
 u16 = st.integers(0, 0xFFFF)

@@ -29,7 +29,10 @@ class ExabgpPeer(Peer):
 
     asn4=False leaves the 4-octet-AS capability out of the OPEN (a 2-octet speaker).
     Received UPDATEs arrive as parsed JSON in `events_path`; `received_routes()` replays them.
-    Routes may carry raw path attributes (Route.attributes) for crafted UPDATEs.
+    Routes may carry raw path attributes (Route.attributes: any type code, flags and value) for
+    crafted UPDATEs; ExaBGP cannot replace the attributes it builds itself (ORIGIN, AS_PATH,
+    NEXT_HOP, MP_REACH, and MED/communities when the route sets them) nor break headers,
+    lengths or NLRI: tests.lab.raw.RawSession sends such bytes.
     log_packets=True also logs every UPDATE sent and received as hex ("type": "update" with
     "direction" and "header"/"body" keys), for checking bytes on the wire.
     """
@@ -120,7 +123,7 @@ class ExabgpPeer(Peer):
             f"    receive {{ {' '.join(receive)} }}",
         ]
         if self.log_packets:
-            lines.append("    send { packets; }")
+            lines.append("    send { packets; update; }")
         lines.append("  }")
         routes = [r for r in self.routes.values() if r.family in neighbor.families]
         if routes:
@@ -141,6 +144,12 @@ class ExabgpPeer(Peer):
         if route.large_communities:
             large = " ".join(f"{a}:{b}:{c}" for a, b, c in route.large_communities)
             parts.append(f"large-community [ {large} ]")
+        clash = _built_codes(route) & {code for code, _, _ in route.attributes}
+        if clash:
+            raise PeerError(
+                f"ExaBGP would silently replace raw attribute(s) {sorted(clash)} with its own;"
+                " send such UPDATEs with tests.lab.raw.RawSession"
+            )
         for code, flags, value in route.attributes:
             parts.append(f"attribute [ 0x{code:02x} 0x{flags:02x} 0x{value.hex()} ]")
         return " ".join(parts)
@@ -212,6 +221,18 @@ class ExabgpPeer(Peer):
         for neighbor in self.spec.neighbors:
             if route.family in neighbor.families:
                 self.command(f"neighbor {neighbor.address} withdraw {self.route_text(route)}")
+
+
+def _built_codes(route: Route) -> set[int]:
+    """Attribute type codes ExaBGP builds itself for this route (it drops raw ones of these)."""
+    codes = {1, 2, 3, 14, 15}  # ORIGIN, AS_PATH, NEXT_HOP, MP_REACH/UNREACH
+    if route.med is not None:
+        codes.add(4)
+    if route.communities:
+        codes.add(8)
+    if route.large_communities:
+        codes.add(32)
+    return codes
 
 
 def _apply_update(rib: dict[tuple[str, str], RouteView], neighbor: dict[str, Any]) -> None:

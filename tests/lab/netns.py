@@ -254,6 +254,9 @@ class IxpLan:
         _ip("-n", namespace, "addr", "add", str(v4_if), "dev", "eth0")
         # Without nodad the IPv6 address stays tentative (unusable) for about two seconds.
         _ip("-n", namespace, "addr", "add", str(v6_if), "dev", "eth0", "nodad")
+        # The fe80:: address would be tentative for a while too, and BIRD adds a link-local
+        # next hop only once it is usable: without DAD the NEXT_HOPs are the same every run.
+        run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0"])
         _ip("-n", namespace, "link", "set", "eth0", "up")
 
         host = Host(
