@@ -51,7 +51,7 @@ def lab_skip_reason(*tools: str, netns: bool = True) -> str | None:
         reason = netns_available()
         if reason:
             return reason
-    missing = missing_tools("ss", *tools)
+    missing = missing_tools("ip", "ss", "setpriv", *tools)
     if missing:
         return f"not installed: {', '.join(missing)} (Debian bird2/gobgpd/iproute2, PyPI exabgp)"
     return None

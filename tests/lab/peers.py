@@ -8,6 +8,7 @@ from tests.lab.bird_peer import BirdPeer, parse_show_route
 from tests.lab.exabgp_peer import ExabgpPeer
 from tests.lab.gobgp_peer import GobgpPeer
 from tests.lab.netns import Host, IxpLan, LoopbackLan, cleanup_stale
+from tests.lab.raw import RawSession
 from tests.lab.spec import Family, Neighbor, Origin, PeerSpec, Route, RouteView
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Peer",
     "PeerError",
     "PeerSpec",
+    "RawSession",
     "Route",
     "RouteView",
     "cleanup_stale",

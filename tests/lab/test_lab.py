@@ -219,12 +219,15 @@ def test_freeze_expires_the_hold_timer_and_kill9_drops_the_session(lab: Lab) -> 
     )
     client.wait_established()
     hub.wait_route(route.prefix)
+    # Signals go to the daemon itself: `ip netns exec` and setpriv exec, they do not fork.
+    assert Path(f"/proc/{client.daemon.pid}/comm").read_text().strip() == "bird"
 
     client.freeze()
     hub.wait_down(timeout=10)
     assert "Hold timer expired" in hub.birdc("show", "protocols", "all")
     client.thaw()
     client.wait_established(timeout=15)
+    hub.wait_established(timeout=15)
 
     client.kill9()
     assert not client.running()
@@ -237,6 +240,10 @@ def test_freeze_expires_the_hold_timer_and_kill9_drops_the_session(lab: Lab) -> 
     client.restart()
     client.wait_established(timeout=15)
     assert hub.wait_route(route.prefix) == client.expected_view(route)
+
+    client.freeze()
+    client.stop()  # a frozen daemon is thawed so that SIGTERM can end it
+    assert not client.running()
 
 
 def test_raw_session_sends_bytes_no_daemon_would(lab: Lab) -> None:
@@ -336,7 +343,7 @@ def _our_namespaces() -> set[str]:
     return {line.split()[0] for line in out.splitlines() if line.startswith(DEFAULT_PREFIX)}
 
 
-def test_lans_get_unique_names_and_are_removed(tmp_path: Path) -> None:
+def test_lans_get_unique_names_and_are_removed() -> None:
     reason = lab_skip_reason()
     if reason:
         pytest.skip(reason)
