@@ -39,12 +39,13 @@ from speaker.codec import (
 from speaker.codec.decode import decode_body
 from speaker.codec.header import HEADER_SIZE
 
-# RFC 9687 §3: "Send Hold Timer Expired", a NOTIFICATION error code of its own.
-SEND_HOLD_TIMER_EXPIRED = 8
+SEND_HOLD_TIMER_EXPIRED = ErrorCode.SEND_HOLD_TIMER_EXPIRED  # RFC 9687 §3
 # RFC 9687 §4: at least 8 minutes, or twice the hold time if that is longer.
 MIN_SEND_HOLD_TIME = 480.0
 # RFC 4271 §10: large hold time before the OPEN is received.
 OPEN_HOLD_TIME = 240.0
+# RFC 4271 §10 suggests 120 s; a route server wants its active sessions back sooner.
+CONNECT_RETRY_TIME = 30.0
 
 
 class Kind(IntEnum):
@@ -95,6 +96,39 @@ def check_open(remote: Open) -> BgpError | None:
         return BgpError(ErrorCode.OPEN_MESSAGE, OpenSubcode.BAD_BGP_IDENTIFIER,
                         reason=f"BGP identifier {remote.bgp_id}")
     return None
+
+
+def collision_loser(local_id: str, remote_id: str, existing: SessionState,
+                    existing_outbound: bool, new_outbound: bool) -> str:
+    """Which of two connections to the same peer to close: "existing" or "new".
+
+    RFC 4271 §6.8: a collision with an Established session closes the new connection.
+    Otherwise the BGP identifiers decide: if ours is the lower, the connection we
+    initiated goes; if it is the higher, the one the peer initiated goes. Two
+    connections initiated by the same side (a peer that reconnected while its old
+    connection lingers) leave the newer one.
+    """
+    if existing == SessionState.ESTABLISHED:
+        return "new"
+    if existing_outbound == new_outbound:
+        return "existing"
+    local_lower = int(ipaddress.IPv4Address(local_id)) < int(ipaddress.IPv4Address(remote_id))
+    loser_outbound = local_lower
+    return "existing" if existing_outbound == loser_outbound else "new"
+
+
+@dataclass
+class ConnectRetry:
+    """The ConnectRetryTimer of an active session (RFC 4271 §8.2.2), on the caller's clock."""
+
+    interval: float = CONNECT_RETRY_TIME
+    next_attempt: float = 0.0
+
+    def due(self, now: float) -> bool:
+        return now >= self.next_attempt
+
+    def attempted(self, now: float) -> None:
+        self.next_attempt = now + self.interval
 
 
 class Connection:

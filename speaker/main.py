@@ -12,7 +12,7 @@ from ixrs.config.deploy import Deploy
 from ixrs.eventlog import framing_for
 from speaker.publisher import Publisher
 from speaker.service import Speaker
-from speaker.transport import serve
+from speaker.transport import keep_connected, serve
 
 log = logging.getLogger("ixrs.speaker")
 
@@ -35,9 +35,16 @@ async def run_speaker(config: RouteServerConfig, deploy: Deploy, bootstrap: str)
     listen = deploy.listen
     server = await serve(speaker, _bind_host(listen.host), listen.port, deploy.hold_time)
     print(f"bgp: {listen}", flush=True)
+    bind = _bind_host(listen.host)
+    active = [
+        asyncio.create_task(keep_connected(speaker, client.ip, deploy.hold_time, 179, bind))
+        for client in config.clients if not client.settings.passive
+    ]
     try:
         await stop.wait()
     finally:
+        for task in active:
+            task.cancel()
         server.close()
         for connection in list(speaker.connections):
             connection.shutdown()

@@ -22,7 +22,7 @@ from speaker.codec import (
     Update,
     encode,
 )
-from speaker.fsm import Connection, Kind, Output, PeerPolicy
+from speaker.fsm import Connection, ConnectRetry, Kind, Output, PeerPolicy, collision_loser
 from speaker.service import SessionRecord, Speaker
 
 log = logging.getLogger("ixrs.speaker")
@@ -32,9 +32,10 @@ WINDOW = 2000
 
 
 class BgpProtocol(asyncio.Protocol):
-    def __init__(self, speaker: Speaker, hold_time: int) -> None:
+    def __init__(self, speaker: Speaker, hold_time: int, outbound: bool = False) -> None:
         self.speaker = speaker
         self.hold_time = hold_time
+        self.outbound = outbound  # we initiated the TCP connection (active mode)
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.conn: Connection | None = None
@@ -126,6 +127,10 @@ class BgpProtocol(asyncio.Protocol):
             neg = self.conn.negotiated
             self.rec.families = tuple(_family_name(f) for f in sorted(neg.families))
             self.rec.four_octet_as = neg.four_octet_as
+            remote = self.conn.remote_open
+            # Graceful restart and ADD-PATH are parsed and logged; acting on them comes later.
+            log.info("session %s AS%d capabilities: %s", self.rec.session.peer_address,
+                     self.rec.client.asn, remote.capabilities if remote else ())
         note = out.notification
         if note is not None and out.notification_sent and (note.code, note.subcode) == (
                 ErrorCode.OPEN_MESSAGE, OpenSubcode.BAD_PEER_AS):
@@ -134,6 +139,31 @@ class BgpProtocol(asyncio.Protocol):
                                 out.reason, self.rec.session)
         self.speaker.state_changed(self.rec, out.state, out.previous, out.reason,
                                    out.notification, out.notification_sent)
+        if out.state == SessionState.OPENCONFIRM:
+            self._resolve_collision()
+
+    def _resolve_collision(self) -> None:
+        """RFC 4271 §6.8: one session per peer when both sides connected."""
+        assert self.conn is not None and self.rec is not None
+        remote = self.conn.remote_open
+        address = self.rec.session.peer_address
+        for other in list(self.speaker.connections):
+            if other is self or other.rec is None or other.conn is None or remote is None:
+                continue
+            if other.rec.session.peer_address != address or other.conn.state not in (
+                    SessionState.OPENCONFIRM, SessionState.ESTABLISHED):
+                continue
+            loser = collision_loser(self.conn.policy.local_open.bgp_id, remote.bgp_id,
+                                    other.conn.state, other.outbound, self.outbound)
+            victim = other if loser == "existing" else self
+            victim.close_for_collision()
+            return
+
+    def close_for_collision(self) -> None:
+        if self.conn is not None:
+            self._handle(self.conn.stop(self.loop.time(),
+                                        CeaseSubcode.CONNECTION_COLLISION_RESOLUTION, b"",
+                                        "connection collision resolution"))
 
     def _update(self, update: Update, raw: bytes) -> None:
         assert self.conn is not None and self.rec is not None
@@ -222,3 +252,27 @@ async def serve(speaker: Speaker, host: str | None, port: int, hold_time: int
     loop = asyncio.get_running_loop()
     return await loop.create_server(lambda: BgpProtocol(speaker, hold_time), host, port,
                                     reuse_address=True)
+
+
+async def keep_connected(speaker: Speaker, address: str, hold_time: int, port: int = 179,
+                         local_host: str | None = None) -> None:
+    """Active mode (arouteserver ``passive: False``): connect to the client whenever no
+    connection to it exists, at most once per connect-retry interval."""
+    loop = asyncio.get_running_loop()
+    retry = ConnectRetry()
+    while True:
+        now = loop.time()
+        busy = any(c.rec is not None and c.rec.session.peer_address == address
+                   for c in speaker.connections)
+        if not busy and retry.due(now):
+            retry.attempted(now)
+            same_family = local_host is not None and (":" in local_host) == (":" in address)
+            local = (local_host, 0) if same_family else None
+            try:
+                await loop.create_connection(lambda: BgpProtocol(speaker, hold_time, True),
+                                             address, port, local_addr=local)
+            except OSError as exc:
+                log.info("connecting to %s: %s; retrying in %.0fs", address, exc,
+                         retry.interval)
+        # A timer for the next check, not a synchronisation: the retry interval bounds it.
+        await asyncio.sleep(min(1.0, max(0.0, retry.next_attempt - loop.time())) or 1.0)

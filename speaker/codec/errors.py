@@ -15,7 +15,7 @@ MAX_SHUTDOWN_COMMUNICATION = 255
 
 
 class ErrorCode(IntEnum):
-    """NOTIFICATION error codes (RFC 4271 §4.5, RFC 7313 §5)."""
+    """NOTIFICATION error codes (RFC 4271 §4.5, RFC 7313 §5, RFC 9687 §3)."""
 
     MESSAGE_HEADER = 1
     OPEN_MESSAGE = 2
@@ -24,6 +24,7 @@ class ErrorCode(IntEnum):
     FSM = 5
     CEASE = 6
     ROUTE_REFRESH = 7
+    SEND_HOLD_TIMER_EXPIRED = 8
 
 
 class HeaderSubcode(IntEnum):

@@ -45,6 +45,14 @@ clients:
           limit_ipv4: 3
   - asn: 20007
     ip: "192.0.2.7"
+  - asn: 20008
+    ip: "192.0.2.8"
+    cfg:
+      passive: False
+  - asn: 20009
+    ip: "192.0.2.9"
+    cfg:
+      passive: False
 """
 
 A_ROUTES = (
@@ -69,6 +77,8 @@ class World:
     d: ExabgpPeer
     e: BirdPeer
     f: BirdPeer
+    g: BirdPeer  # passive itself: only the route server's active mode can bring it up
+    h: BirdPeer  # active on both sides: connections may collide
 
 
 def _both(rs_host, hold_time: int = 90) -> tuple[Neighbor, ...]:
@@ -99,6 +109,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 lab.bird(lab.host("e"), PeerSpec(20006, v4_only)),
                 lab.bird(lab.host("f"), PeerSpec(20007, (Neighbor(rs_host.v4, RS_AS,
                                                                    hold_time=3),), F_ROUTES)),
+                lab.bird(lab.host("g"), PeerSpec(20008, (Neighbor(rs_host.v4, RS_AS,
+                                                                   passive=True),))),
+                lab.bird(lab.host("h"), PeerSpec(20009, v4_only)),
             )
             yield world
         finally:
@@ -130,16 +143,28 @@ def _sessions(world: World) -> list[SessionChange]:
 
 
 def test_every_session_establishes(world: World) -> None:
-    for peer in (world.a, world.b, world.c, world.d, world.e, world.f):
+    for peer in (world.a, world.b, world.c, world.d, world.e, world.f, world.g, world.h):
         peer.wait_established(timeout=60)
     up = {e.session.peer_address: e for e in _sessions(world)
           if e.state == SessionState.ESTABLISHED}
     expected = {"192.0.2.2", "2001:db8:1::2", "192.0.2.3", "2001:db8:1::3", "192.0.2.4",
-                "2001:db8:1::4", "192.0.2.5", "192.0.2.6", "192.0.2.7"}
+                "2001:db8:1::4", "192.0.2.5", "192.0.2.6", "192.0.2.7", "192.0.2.8",
+                "192.0.2.9"}
     assert expected <= set(up)
     assert not up["192.0.2.5"].four_octet_as, "ExaBGP with asn4 disabled is a 2-octet peer"
     assert up["192.0.2.4"].four_octet_as and up["192.0.2.4"].session.peer_asn == 196615
     assert "ipv6-unicast" in up["2001:db8:1::2"].families
+
+
+def test_active_mode_and_collisions_leave_one_session(world: World) -> None:
+    for address in ("192.0.2.8", "192.0.2.9"):
+        changes = [e for e in _sessions(world) if e.session.peer_address == address]
+        up = [e for e in changes if e.state == SessionState.ESTABLISHED]
+        down = [e for e in changes if e.previous_state == SessionState.ESTABLISHED]
+        assert len(up) - len(down) == 1, f"exactly one live session with {address}"
+        losers = [e for e in changes if e.notification is not None]
+        assert all((n.notification.code, n.notification.subcode) == (6, 7) for n in losers), \
+            "a connection may only be closed by collision resolution"
 
 
 def _wait_received(world: World, peer_address: str, prefixes: list[str]

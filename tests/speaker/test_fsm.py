@@ -28,9 +28,11 @@ from speaker.fsm import (
     OPEN_HOLD_TIME,
     SEND_HOLD_TIMER_EXPIRED,
     Connection,
+    ConnectRetry,
     Kind,
     Output,
     PeerPolicy,
+    collision_loser,
 )
 
 RS_OPEN = Open(my_as=59900, hold_time=90, bgp_id="192.0.2.1",
@@ -241,3 +243,31 @@ def test_garbage_gets_a_header_error() -> None:
     conn.connection_made(0.0)
     note = _notification(conn.data_received(b"\x00" * 19, 0.0))
     assert note.code == ErrorCode.MESSAGE_HEADER
+
+
+@pytest.mark.parametrize(("local", "remote", "existing", "existing_out", "new_out", "loser"), [
+    # an Established session always wins (RFC 4271 §6.8)
+    ("192.0.2.1", "192.0.2.9", SessionState.ESTABLISHED, True, False, "new"),
+    ("192.0.2.9", "192.0.2.1", SessionState.ESTABLISHED, False, True, "new"),
+    # our identifier is lower: the connection we initiated goes
+    ("192.0.2.1", "192.0.2.9", SessionState.OPENCONFIRM, True, False, "existing"),
+    ("192.0.2.1", "192.0.2.9", SessionState.OPENCONFIRM, False, True, "new"),
+    # our identifier is higher: the connection the peer initiated goes
+    ("192.0.2.9", "192.0.2.1", SessionState.OPENCONFIRM, True, False, "new"),
+    ("192.0.2.9", "192.0.2.1", SessionState.OPENCONFIRM, False, True, "existing"),
+    # identifiers compare as numbers, not text
+    ("192.0.2.10", "192.0.2.9", SessionState.OPENCONFIRM, True, False, "new"),
+    # the peer reconnected while its old connection lingers: the newer stays
+    ("192.0.2.1", "192.0.2.9", SessionState.OPENCONFIRM, False, False, "existing"),
+])
+def test_collision_resolution(local: str, remote: str, existing: SessionState,
+                              existing_out: bool, new_out: bool, loser: str) -> None:
+    assert collision_loser(local, remote, existing, existing_out, new_out) == loser
+
+
+def test_connect_retry() -> None:
+    retry = ConnectRetry(interval=30.0)
+    assert retry.due(0.0)
+    retry.attempted(0.0)
+    assert not retry.due(29.9)
+    assert retry.due(30.0)

@@ -1,0 +1,176 @@
+"""``ixrs speaker`` with timing hooks, for benchmarks/full_table.py. The speaker code is
+unchanged: a few of its methods are wrapped before it starts.
+
+    python benchmarks/fulltable/launch_speaker.py STATS.json [--cprofile OUT] -- speaker ARGS...
+
+STATS.json is rewritten every 0.1 s (and at exit) with wall-clock times (time.time()):
+- first_update / last_update: when the speaker began / finished handling an UPDATE
+  (Speaker.update_received: decode done, events handed to the producer);
+- last_ack: when the event loop processed the latest delivery report of a session event
+  (Window._acked: the broker has acknowledged it), last_drain: when a session's window of
+  events in flight last fell to zero;
+- counts: UPDATEs and prefixes (the speaker's own stats), events produced per topic, acks,
+  read pauses (window full) and the time spent paused.
+
+The wrappers cost one extra Python call per event and per UPDATE.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.speaker: Any = None
+        self.first_update: float | None = None
+        self.last_update: float | None = None
+        self.last_ack: float | None = None
+        self.last_drain: float | None = None
+        self.acks = 0
+        self.ack_errors = 0
+        self.produced: Counter[str] = Counter()
+        self.produced_windowed = 0
+        self.pauses = 0
+        self.paused_s = 0.0
+        self.max_paused_s = 0.0
+        self._paused_at: float | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        sp = self.speaker
+        return {
+            "pid": os.getpid(),
+            "updates": sp.stats["updates"] if sp else 0,
+            "prefixes": sp.stats["prefixes"] if sp else 0,
+            "first_update": self.first_update,
+            "last_update": self.last_update,
+            "last_ack": self.last_ack,
+            "last_drain": self.last_drain,
+            "acks": self.acks,
+            "ack_errors": self.ack_errors,
+            "produced": dict(self.produced),
+            "produced_windowed": self.produced_windowed,
+            "pauses": self.pauses,
+            "paused_s": self.paused_s,
+            "max_paused_s": self.max_paused_s,
+        }
+
+
+def install(st: Stats) -> None:
+    from speaker import publisher, service, transport
+
+    acked = publisher.Window._acked
+
+    def _acked(self: Any, err: Any) -> None:
+        acked(self, err)
+        now = time.time()
+        st.acks += 1
+        st.last_ack = now
+        if err is not None:
+            st.ack_errors += 1
+        if self.pending == 0:
+            st.last_drain = now
+
+    publisher.Window._acked = _acked  # type: ignore[method-assign]
+
+    produce = publisher.Publisher.produce
+
+    def _produce(self: Any, topic: str, event: Any, key: Any, partition: int,
+                 window: Any = None) -> None:
+        st.produced[topic] += 1
+        if window is not None:
+            st.produced_windowed += 1
+        produce(self, topic, event, key, partition, window)
+
+    publisher.Publisher.produce = _produce  # type: ignore[method-assign]
+
+    start = service.Speaker.start
+
+    def _start(self: Any) -> None:
+        st.speaker = self
+        start(self)
+
+    service.Speaker.start = _start  # type: ignore[method-assign]
+
+    update_received = service.Speaker.update_received
+
+    def _update_received(self: Any, rec: Any, update: Any, raw: bytes) -> Any:
+        if st.first_update is None:
+            st.first_update = time.time()
+        out = update_received(self, rec, update, raw)
+        st.last_update = time.time()
+        return out
+
+    service.Speaker.update_received = _update_received  # type: ignore[method-assign]
+
+    pause = transport.BgpProtocol._pause_reading
+    resume = transport.BgpProtocol._resume_reading
+
+    def _pause(self: Any) -> None:
+        st.pauses += 1
+        st._paused_at = time.perf_counter()
+        pause(self)
+
+    def _resume(self: Any, task: Any) -> None:
+        if st._paused_at is not None:
+            waited = time.perf_counter() - st._paused_at
+            st.paused_s += waited
+            st.max_paused_s = max(st.max_paused_s, waited)
+            st._paused_at = None
+        resume(self, task)
+
+    transport.BgpProtocol._pause_reading = _pause  # type: ignore[method-assign]
+    transport.BgpProtocol._resume_reading = _resume  # type: ignore[method-assign]
+
+
+def _writer(st: Stats, path: str, stop: threading.Event) -> None:
+    while not stop.wait(0.1):
+        _write(st, path)
+
+
+def _write(st: Stats, path: str) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(st.snapshot(), f)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str]) -> int:
+    stats_path = argv[0]
+    rest = argv[1:]
+    profile_path = None
+    if rest[:1] == ["--cprofile"]:
+        profile_path, rest = rest[1], rest[2:]
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    st = Stats()
+    install(st)
+    stop = threading.Event()
+    threading.Thread(target=_writer, args=(st, stats_path, stop), name="bench-stats",
+                     daemon=True).start()
+    atexit.register(lambda: _write(st, stats_path))
+
+    from ixrs.cli import main as ixrs_main
+
+    if profile_path is None:
+        return ixrs_main(rest)
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        return ixrs_main(rest)
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
