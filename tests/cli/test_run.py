@@ -32,8 +32,21 @@ def _broker_line(out: Path) -> str:
 
 
 def _run_args(state: Path) -> list[str]:
+    from ixrs.embedded import free_port
+
     return ["run", "--general", str(EXAMPLES / "general.yml"),
-            "--clients", str(EXAMPLES / "clients.yml"), "--state-dir", str(state)]
+            "--clients", str(EXAMPLES / "clients.yml"), "--state-dir", str(state),
+            "--listen", f"127.0.0.1:{free_port()}"]
+
+
+def _line(out: Path, start: str) -> str:
+    def line() -> str | None:
+        for text in out.read_text().splitlines():
+            if text.startswith(start):
+                return text
+        return None
+
+    return wait_for(line, 30, f"the {start!r} line")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -43,26 +56,28 @@ def test_run_starts_the_broker_and_stops_it_on_signal(tmp_path: Path, sig: int) 
     try:
         line = _broker_line(out)
         assert line.startswith("broker: 127.0.0.1:")
-        brokers = wait_for(lambda: children(proc.pid), 5, "the broker child")
+        assert _line(out, "bgp: ").startswith("bgp: 127.0.0.1:")
+        kids = wait_for(lambda: children(proc.pid), 5, "the broker and speaker children")
+        assert len(kids) == 2
         proc.send_signal(sig)
-        assert proc.wait(20) == 0
-        for pid in brokers:
-            wait_for(lambda p=pid: not alive(p), 10, f"broker {pid} to exit")
+        assert proc.wait(30) == 0
+        for pid in kids:
+            wait_for(lambda p=pid: not alive(p), 10, f"child {pid} to exit")
     finally:
         kill_quietly(proc.pid, signal.SIGKILL)
         proc.wait()
 
 
-def test_broker_dies_with_a_killed_run(tmp_path: Path) -> None:
+def test_children_die_with_a_killed_run(tmp_path: Path) -> None:
     out = tmp_path / "out.txt"
     proc = _start(_run_args(tmp_path / "state"), out)
-    _broker_line(out)
-    brokers = children(proc.pid)
-    assert brokers
+    _line(out, "bgp: ")
+    kids = children(proc.pid)
+    assert len(kids) == 2
     proc.kill()  # SIGKILL: no cleanup code of ours runs
     proc.wait()
-    for pid in brokers:
-        wait_for(lambda p=pid: not alive(p), 10, f"orphan broker {pid} to die")
+    for pid in kids:
+        wait_for(lambda p=pid: not alive(p), 10, f"orphan {pid} to die")
 
 
 def test_broker_command_alone(tmp_path: Path) -> None:
