@@ -21,6 +21,10 @@ def _enabled(value: Any) -> bool:
     return boolean(Node("", "", value))
 
 
+def _disabled(value: Any) -> bool:
+    return not _enabled(value)
+
+
 def _set(value: Any) -> bool:
     return not Node("", "", value).absent and value not in ({}, [])
 
@@ -65,6 +69,8 @@ NOT_IMPLEMENTED: tuple[Unimplemented, ...] = (
     Unimplemented(
         "general", "cfg.blackhole_filtering.client_community.peering_db", note=_NO_PEERINGDB
     ),
+    Unimplemented("general", "cfg.filtering.max_prefix.count_rejected_routes", _disabled,
+                  "the speaker counts every route received, rejected ones included"),
     Unimplemented("general", "cfg.rpki_roas", _set, "ixrs takes VRPs from `ixrs load-rpki`"),
     Unimplemented("general", "cfg.rpki_aspas", _set),
     *(
@@ -80,6 +86,8 @@ NOT_IMPLEMENTED: tuple[Unimplemented, ...] = (
     Unimplemented("client", "cfg.filtering.roles.enabled"),
     Unimplemented("client", "cfg.filtering.rpki_aspa_verification.enabled"),
     Unimplemented("client", "cfg.filtering.max_prefix.peering_db.enabled", note=_NO_PEERINGDB),
+    Unimplemented("client", "cfg.filtering.max_prefix.count_rejected_routes", _disabled,
+                  "the speaker counts every route received, rejected ones included"),
     Unimplemented(
         "client", "cfg.blackhole_filtering.client_community.peering_db", note=_NO_PEERINGDB
     ),

@@ -1,0 +1,538 @@
+"""Full-table ingest (issue 3): a BIRD peer announces a full IPv4 table to the ixrs speaker on a
+network-namespace LAN, and the speaker writes it to the embedded broker (Tansu).
+
+    sudo .venv/bin/python benchmarks/full_table.py                      # 1,000,000 prefixes
+    sudo .venv/bin/python benchmarks/full_table.py --prefixes 100000    # a quick run
+    sudo .venv/bin/python benchmarks/full_table.py --profile py-spy     # and where the time goes
+
+What is measured (all times are wall-clock, one clock: every process runs on this machine):
+
+- start, "OPEN": the speaker's SessionChange to OPENSENT, i.e. the moment it accepted BIRD's
+  TCP connection and sent its OPEN (the event's header time, read back from the sessions
+  topic). BIRD's own load time (config parse plus 1M static routes into its table) is measured
+  separately and excluded: its BGP protocol starts disabled and is enabled with birdc only
+  once its table is full.
+- end, "last event acked": the moment the speaker's event loop handled the delivery report
+  of the last event of the session (RawUpdate or ReceivedRoutes) it produced, after it had
+  handled UPDATEs carrying every prefix. This comes from a launcher that wraps a few speaker
+  methods (benchmarks/fulltable/launch_speaker.py); the speaker code is unchanged.
+- cross-check, "seen in topic": the moment a consumer inside the namespace, tailing the routes
+  topic from the start of the run, received the event that took the count of announced
+  prefixes to the full table.
+
+Also reported: prefixes/s over OPEN -> last event acked, peak RSS (VmHWM) of the speaker, the
+broker and BIRD, CPU seconds of each during the session (the speaker's per thread), the events
+written per topic, and the read pauses (windows of events in flight that filled up). With
+``--profile py-spy`` (py-spy from PyPI in the venv) or ``--profile cprofile`` the speaker is
+profiled over the session and the top functions are printed; the figures of a profiled run
+include the profiler's overhead.
+
+Needs root, iproute2, setpriv, Debian's bird2. Everything lives in namespaces this script
+creates (192.0.2.0/24 inside them only) and is removed at the end; files stay in --workdir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition  # noqa: E402
+
+from fulltable.profiles import cprofile_summary, pyspy_summary  # noqa: E402
+from fulltable.table import Table, write_bird_config  # noqa: E402
+from ixrs.eventlog import SingleObjectFraming, consumer_config  # noqa: E402
+from schemas.events import ReceivedRoutes, SessionChange, SessionState  # noqa: E402
+from tests.helpers import wait_for  # noqa: E402
+from tests.interop.system import IxrsOnLan, in_namespace  # noqa: E402
+from tests.lab.daemon import Daemon  # noqa: E402
+from tests.lab.netns import IxpLan, cleanup_stale, run  # noqa: E402
+
+NS_PREFIX = "ixrsft"
+RS_AS = 59900
+PEER_AS = 20002
+LAUNCHER = ROOT / "benchmarks" / "fulltable" / "launch_speaker.py"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+_CLONE_NEWNET = 0x40000000
+
+
+# --- processes ---------------------------------------------------------------------------
+
+def vm_hwm_mb(pid: int) -> float | None:
+    """Peak resident set size of a live process, in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        return None
+    return None
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) per thread name; same-named threads are summed."""
+    out: Counter[str] = Counter()
+    with contextlib.suppress(FileNotFoundError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(FileNotFoundError):
+                stat = Path(f"/proc/{pid}/task/{task}/stat").read_text()
+                name = stat[stat.index("(") + 1:stat.rindex(")")]
+                fields = stat[stat.rindex(")") + 2:].split()
+                if task == str(pid):
+                    name = f"{name} (main)"
+                out[name] += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return dict(out)
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+
+
+# --- reading the log from inside the namespace -------------------------------------------
+
+class RoutesTail(threading.Thread):
+    """Receives every record of the routes topic as it is written, from inside the namespace.
+
+    It keeps the raw values with their arrival times and decodes nothing during the run, so
+    that it takes next to no CPU from the speaker; `analyse` decodes afterwards.
+    """
+
+    def __init__(self, namespace: str, bootstrap: str, topic: str, partitions: int) -> None:
+        super().__init__(name="routes-tail", daemon=True)
+        self.namespace, self.bootstrap, self.topic = namespace, bootstrap, topic
+        self.partitions = partitions
+        self.records: list[tuple[float, int, int, bytes]] = []  # arrival, partition, ts, value
+        self.ready = threading.Event()
+        self.stop_event = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = os.open(f"/var/run/netns/{self.namespace}", os.O_RDONLY)
+            try:
+                if libc.setns(fd, _CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), "setns")
+            finally:
+                os.close(fd)
+            consumer = Consumer(consumer_config(self.bootstrap, **{"fetch.wait.max.ms": 10}))
+            try:
+                consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING)
+                                 for p in range(self.partitions)])
+                self.ready.set()
+                while not self.stop_event.is_set():
+                    batch = consumer.consume(2000, 0.05)
+                    now = time.time()
+                    for msg in batch:
+                        err = msg.error()
+                        if err is not None:
+                            if err.code() == KafkaError._PARTITION_EOF:
+                                continue
+                            raise RuntimeError(f"reading {self.topic}: {err}")
+                        self.records.append((now, msg.partition(), msg.timestamp()[1],
+                                             msg.value()))
+            finally:
+                consumer.close()
+        except BaseException as exc:
+            self.error = exc
+            self.ready.set()
+
+
+def count_records(namespace: str, bootstrap: str, topic: str, partitions: int) -> int:
+    """Records in a topic now, counted from fetches up to partition EOF (not watermarks,
+    which Tansu reports wrongly after batched produce)."""
+    def count() -> int:
+        consumer = Consumer(consumer_config(bootstrap, **{"fetch.wait.max.ms": 10}))
+        try:
+            consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING)
+                             for p in range(partitions)])
+            open_partitions, n = set(range(partitions)), 0
+            deadline = time.monotonic() + 60
+            while open_partitions and time.monotonic() < deadline:
+                for msg in consumer.consume(5000, 0.2):
+                    err = msg.error()
+                    if err is None:
+                        n += 1
+                    elif err.code() == KafkaError._PARTITION_EOF:
+                        open_partitions.discard(msg.partition())
+                    else:
+                        raise RuntimeError(f"reading {topic}: {err}")
+            return n
+        finally:
+            consumer.close()
+
+    return in_namespace(namespace, count)
+
+
+# --- the run -----------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    args: dict[str, Any]
+    bird_version: str = ""
+    table_s: float = 0.0
+    bird_load_s: float = 0.0
+    times: dict[str, float] = field(default_factory=dict)  # wall clock, seconds
+    speaker: dict[str, Any] = field(default_factory=dict)  # the launcher's stats
+    rss_mb: dict[str, float | None] = field(default_factory=dict)
+    cpu_s: dict[str, dict[str, float]] = field(default_factory=dict)
+    events: dict[str, int] = field(default_factory=dict)
+    announced: int = 0
+    distinct: int = 0
+    updates_per_event: float = 0.0
+    profile: list[str] = field(default_factory=list)
+
+
+def start_speaker(rs: IxrsOnLan, workdir: Path, stats: Path, cprofile: Path | None
+                  ) -> subprocess.Popen[bytes]:
+    log = workdir / "speaker.log"
+    argv = [sys.executable, str(LAUNCHER), str(stats)]
+    if cprofile is not None:
+        argv += ["--cprofile", str(cprofile)]
+    argv += ["--", "speaker", "--bootstrap", rs.bootstrap, "--general", str(rs.general),
+             "--clients", str(rs.clients), "--deploy", str(rs.deploy),
+             "--state-dir", str(workdir / "state")]
+    with log.open("wb") as sink:
+        proc = rs.host.popen(argv, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+    rs.roles["speaker"] = proc
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the speaker exited:\n{log.read_text()}")
+        return "bgp: " in log.read_text()
+
+    wait_for(ready, 60, "the speaker to listen")
+    return proc
+
+
+def read_stats(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def birdc(socket_path: Path, *command: str) -> str:
+    return run(["birdc", "-s", str(socket_path), *command]).stdout
+
+
+def bird_route_count(socket_path: Path) -> int:
+    out = run(["birdc", "-s", str(socket_path), "show", "route", "count"], check=False).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[1:4] == ["of", parts[2], "routes"] and parts[0].isdigit():
+            return int(parts[0])
+    return -1
+
+
+def run_benchmark(args: argparse.Namespace) -> Result:
+    result = Result({k: v for k, v in vars(args).items() if k != "workdir"})
+    workdir: Path = args.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    result.bird_version = run(["bird", "--version"]).stderr.strip() or "bird"
+
+    started = time.perf_counter()
+    table = Table.generate(args.prefixes, args.attr_sets, PEER_AS, args.seed)
+    bird_dir = workdir / "bird"
+    bird_dir.mkdir(exist_ok=True)
+    conf = write_bird_config(table, bird_dir, "192.0.2.2", PEER_AS, "192.0.2.1", RS_AS,
+                             args.extended_messages)
+    result.table_s = time.perf_counter() - started
+    print(f"table: {args.prefixes:,} prefixes, {len(table.sets):,} attribute sets, "
+          f"BIRD config written in {result.table_s:.1f} s ({bird_dir})", flush=True)
+    check = run(["bird", "-p", "-c", str(conf)], check=False, timeout=300)
+    if check.returncode != 0:
+        raise RuntimeError(f"bird rejected {conf}: {check.stderr.strip()}")
+
+    clients = workdir / "clients.yml"
+    clients.write_text(f'clients:\n  - asn: {PEER_AS}\n    ip: "192.0.2.2"\n')
+    general = ROOT / "examples" / "general.yml"
+    stats_path = workdir / "speaker-stats.json"
+    stats_path.unlink(missing_ok=True)
+    cprofile_path = workdir / "speaker.cprofile" if args.profile == "cprofile" else None
+    pyspy_path = workdir / "speaker.pyspy.txt"
+
+    cleanup_stale(NS_PREFIX)
+    with IxpLan(NS_PREFIX) as lan:
+        rs_host, peer_host = lan.add_host("rs"), lan.add_host("peer")
+        assert rs_host.namespace and rs_host.v4 == "192.0.2.1" and peer_host.v4 == "192.0.2.2"
+        sock = bird_dir / "bird.ctl"
+        bird = Daemon(peer_host, ["bird", "-f", "-c", str(conf), "-s", str(sock),
+                                  "-P", str(bird_dir / "bird.pid")], bird_dir / "bird.log")
+        rs = IxrsOnLan(rs_host, workdir, general, clients, partitions=args.partitions)
+        tail: RoutesTail | None = None
+        pyspy: subprocess.Popen[bytes] | None = None
+        try:
+            # 1. BIRD loads its table with the session disabled: not part of the measurement.
+            bird_started = time.perf_counter()
+            bird.start()
+            wait_for(lambda: bird.running() and bird_route_count(sock) >= args.prefixes,
+                     600, "BIRD to load its table")
+            result.bird_load_s = time.perf_counter() - bird_started
+            print(f"BIRD: {args.prefixes:,} routes in its table after "
+                  f"{result.bird_load_s:.1f} s (excluded)", flush=True)
+
+            # 2. The broker and the speaker, and a reader of the routes topic.
+            rs.start_broker()
+            speaker = start_speaker(rs, workdir, stats_path, cprofile_path)
+            assert rs.broker is not None
+            wait_for(lambda: read_stats(stats_path).get("pid") == speaker.pid, 10,
+                     "the speaker's stats")
+            routes_topic = rs.prefix + "routes"
+            tail = RoutesTail(rs_host.namespace, rs.bootstrap, routes_topic, args.partitions)
+            tail.start()
+            tail.ready.wait(30)
+            if tail.error:
+                raise tail.error
+            pids = {"speaker": speaker.pid, "broker": rs.broker.pid, "bird": bird.daemon_pid()}
+            cpu_before = {name: thread_cpu(pid) for name, pid in pids.items()}
+            if args.profile == "py-spy":
+                pyspy = start_pyspy(speaker.pid, pyspy_path, workdir)
+
+            # 3. The session: BIRD connects, the speaker ingests.
+            birdc(sock, "enable", "ixrs")
+            enabled = time.time()
+            print("BIRD session enabled; waiting for the table to be acknowledged", flush=True)
+
+            def done() -> dict[str, Any] | None:
+                if speaker.poll() is not None:
+                    raise RuntimeError(f"speaker exited {speaker.returncode}")
+                if tail is not None and tail.error:
+                    raise tail.error
+                st = read_stats(stats_path)
+                if st.get("prefixes", 0) < args.prefixes:
+                    return None
+                if st["acks"] < st["produced_windowed"]:
+                    return None
+                if len(tail.records) < st["produced"].get(routes_topic, 0):  # type: ignore[union-attr]
+                    return None
+                return st
+
+            try:
+                st = wait_for(done, args.timeout, "the full table to be acknowledged")
+            except AssertionError:
+                st = read_stats(stats_path)
+                print(f"timed out; speaker stats: {st}", file=sys.stderr)
+                print(birdc(sock, "show", "protocols", "all", "ixrs"), file=sys.stderr)
+                raise
+            # Quiet for a moment: nothing else arrives (no duplicate or late UPDATEs).
+            time.sleep(0.5)
+            result.speaker = read_stats(stats_path)
+            if result.speaker["prefixes"] != st["prefixes"]:
+                print(f"warning: more UPDATEs after the table: {result.speaker}",
+                      file=sys.stderr)
+            for name, pid in pids.items():
+                result.rss_mb[name] = vm_hwm_mb(pid)
+                result.cpu_s[name] = cpu_delta(cpu_before[name], thread_cpu(pid))
+            if pyspy is not None:
+                stop_pyspy(pyspy)
+                pyspy = None
+            tail.stop_event.set()
+            tail.join(10)
+
+            # 4. Read the log back.
+            result.times["enabled"] = enabled
+            sessions = rs.events("sessions", partitions=1)
+            changes = [e for e in sessions if isinstance(e, SessionChange)]
+            for state in (SessionState.OPENSENT, SessionState.ESTABLISHED):
+                first = next((e for e in changes if e.state == state), None)
+                if first is None:
+                    raise RuntimeError(f"no SessionChange to {state.name} in the log")
+                result.times[state.name.lower()] = first.header.time / 1e6
+            for key in ("first_update", "last_update", "last_ack"):
+                result.times[key] = result.speaker[key]
+            analyse_routes(result, tail.records, args.prefixes)
+            result.events["sessions"] = len(sessions)
+            result.events["raw-updates"] = count_records(
+                rs_host.namespace, rs.bootstrap, rs.prefix + "raw-updates", args.partitions)
+        finally:
+            if pyspy is not None:
+                stop_pyspy(pyspy)
+            if tail is not None:
+                tail.stop_event.set()
+                tail.join(10)
+            rs.close()  # SIGTERM: the speaker shuts its session down and flushes
+            bird.kill9()  # BIRD takes many seconds to shut 1M routes down cleanly
+
+    if args.profile == "py-spy" and pyspy_path.exists():
+        result.profile = pyspy_summary(pyspy_path, args.top)
+    elif cprofile_path is not None and cprofile_path.exists():
+        result.profile = cprofile_summary(cprofile_path, args.top)
+    return result
+
+
+class _Bird(Daemon):
+    pass
+
+
+def _daemon_pid(self: Daemon) -> int:
+    return self.pid
+
+
+Daemon.daemon_pid = _daemon_pid  # type: ignore[attr-defined]
+
+
+def start_pyspy(pid: int, out: Path, workdir: Path) -> subprocess.Popen[bytes]:
+    exe = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if exe is None:
+        raise RuntimeError("py-spy is not installed: .venv/bin/pip install py-spy")
+    log = (workdir / "py-spy.log").open("wb")
+    proc = subprocess.Popen(
+        [exe, "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "--function",
+         "--threads", "--nonblocking", "--output", str(out)],
+        stdout=log, stderr=subprocess.STDOUT)
+    time.sleep(1.0)  # attaching takes a moment
+    if proc.poll() is not None:
+        raise RuntimeError(f"py-spy exited: {(workdir / 'py-spy.log').read_text()}")
+    return proc
+
+
+def stop_pyspy(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)  # py-spy writes its output on Ctrl-C
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def analyse_routes(result: Result, records: list[tuple[float, int, int, bytes]],
+                   target: int) -> None:
+    framing = SingleObjectFraming()
+    kinds: Counter[str] = Counter()
+    announced = 0
+    prefixes: set[str] = set()
+    reached: float | None = None
+    seqs: set[int] = set()
+    last_create = 0
+    for arrival, _partition, ts, value in records:
+        event = framing.decode(value)
+        kinds[type(event).__name__] += 1
+        if isinstance(event, ReceivedRoutes):
+            announced += len(event.announced)
+            prefixes.update(event.announced)
+            seqs.add(event.update_seq)
+            last_create = max(last_create, ts)
+            if reached is None and announced >= target:
+                reached = arrival
+    result.announced, result.distinct = announced, len(prefixes)
+    result.events.update({f"routes: {k}": n for k, n in sorted(kinds.items())})
+    result.events["routes"] = len(records)
+    if reached is not None:
+        result.times["seen_in_topic"] = reached
+    if last_create:
+        result.times["last_create_ts"] = last_create / 1000
+    result.updates_per_event = len(seqs)
+
+
+# --- the report --------------------------------------------------------------------------
+
+def report(result: Result) -> str:
+    t = result.times
+    st = result.speaker
+    n = result.args["prefixes"]
+    open_t = t["opensent"]
+    total = st["last_ack"] - open_t
+    rows: list[tuple[str, str]] = []
+
+    def add(name: str, value: str) -> None:
+        rows.append((name, value))
+
+    def since_open(key: str) -> str:
+        return f"{t[key] - open_t:8.2f} s" if key in t and t[key] else "n/a"
+
+    add("prefixes announced by BIRD", f"{n:,} IPv4 ({result.args['attr_sets']:,} attribute sets)")
+    add("BIRD table load (excluded)", f"{result.bird_load_s:8.2f} s")
+    add("OPEN -> ESTABLISHED", since_open("established"))
+    add("OPEN -> first UPDATE handled", since_open("first_update"))
+    add("OPEN -> last UPDATE handled", since_open("last_update"))
+    add("OPEN -> last event acknowledged", f"{total:8.2f} s   <== end to end")
+    add(f"OPEN -> {n:,}th prefix seen in topic", since_open("seen_in_topic"))
+    add("prefixes/s (OPEN -> last ack)", f"{n / total:,.0f}")
+    add("UPDATEs received", f"{st['updates']:,} ({n / max(st['updates'], 1):,.0f} prefixes each)")
+    produced = st["produced"]
+    add("events written", f"{sum(produced.values()):,}")
+    for topic, count in sorted(produced.items()):
+        add(f"  {topic}", f"{count:,}")
+    add("  in the routes topic, read back",
+        ", ".join(f"{k.split(': ')[1]} {v:,}" for k, v in result.events.items()
+                  if k.startswith("routes: ")))
+    add("  prefixes in ReceivedRoutes", f"{result.announced:,} ({result.distinct:,} distinct)")
+    add("read pauses (window of 2000 full)",
+        f"{st['pauses']:,}, {st['paused_s']:.2f} s paused in all, longest {st['max_paused_s']:.3f} s")
+    for name in ("speaker", "broker", "bird"):
+        rss = result.rss_mb.get(name)
+        add(f"peak RSS {name}", f"{rss:,.0f} MB" if rss is not None else "n/a")
+    for name in ("speaker", "broker", "bird"):
+        cpu = result.cpu_s.get(name, {})
+        busy = sorted(((v, k) for k, v in cpu.items() if v >= 0.05), reverse=True)
+        detail = ", ".join(f"{k} {v:.1f}" for v, k in busy[:4])
+        add(f"CPU s during session, {name}", f"{sum(cpu.values()):6.1f}  ({detail})")
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{name:<{width}}  {value}" for name, value in rows]
+    head = (f"full-table ingest: {result.bird_version} -> ixrs speaker -> Tansu, "
+            f"{result.args['partitions']} routes partitions, "
+            f"{'extended messages' if result.args['extended_messages'] else '4096-byte UPDATEs'}"
+            f"{', profiled with ' + result.args['profile'] if result.args['profile'] != 'none' else ''}")
+    return "\n".join([head, "-" * len(head), *lines])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n".join(__doc__.splitlines()[1:]))
+    parser.add_argument("--prefixes", type=int, default=1_000_000)
+    parser.add_argument("--attr-sets", type=int, default=3000,
+                        help="distinct attribute sets (default 3000)")
+    parser.add_argument("--partitions", type=int, default=8,
+                        help="routes partitions (default 8, the deployment default)")
+    parser.add_argument("--extended-messages", action="store_true",
+                        help="let BIRD send UPDATEs of up to 64 KiB (RFC 8654)")
+    parser.add_argument("--profile", choices=("none", "py-spy", "cprofile"), default="none")
+    parser.add_argument("--top", type=int, default=25, help="functions shown per profile list")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=900.0,
+                        help="seconds to wait for the table to be acknowledged")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="where configs, logs, profiles and results.json go")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        parser.error("needs root (network namespaces)")
+    missing = [t for t in ("bird", "birdc", "ip", "setpriv") if shutil.which(t) is None]
+    if missing:
+        parser.error(f"not installed: {', '.join(missing)}")
+    if args.workdir is None:
+        args.workdir = Path(tempfile.mkdtemp(prefix="ixrs-fulltable-"))
+    result = run_benchmark(args)
+    text = report(result)
+    (args.workdir / "results.json").write_text(json.dumps(result.__dict__, indent=1,
+                                                          default=str))
+    (args.workdir / "report.txt").write_text(text + "\n")
+    if result.profile:
+        (args.workdir / "profile.txt").write_text("\n".join(result.profile) + "\n")
+        print(f"\nspeaker profile ({args.profile}):")
+        print("\n".join(result.profile))
+    print()
+    print(text)
+    print(f"\nfiles: {args.workdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
