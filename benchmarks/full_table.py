@@ -195,7 +195,6 @@ class Result:
     events: dict[str, int] = field(default_factory=dict)
     announced: int = 0
     distinct: int = 0
-    updates_per_event: float = 0.0
     profile: list[str] = field(default_factory=list)
 
 
@@ -300,7 +299,7 @@ def run_benchmark(args: argparse.Namespace) -> Result:
             tail.ready.wait(30)
             if tail.error:
                 raise tail.error
-            pids = {"speaker": speaker.pid, "broker": rs.broker.pid, "bird": bird.daemon_pid()}
+            pids = {"speaker": speaker.pid, "broker": rs.broker.pid, "bird": bird.pid}
             cpu_before = {name: thread_cpu(pid) for name, pid in pids.items()}
             if args.profile == "py-spy":
                 pyspy = start_pyspy(speaker.pid, pyspy_path, workdir)
@@ -354,7 +353,7 @@ def run_benchmark(args: argparse.Namespace) -> Result:
                 first = next((e for e in changes if e.state == state), None)
                 if first is None:
                     raise RuntimeError(f"no SessionChange to {state.name} in the log")
-                result.times[state.name.lower()] = first.header.time / 1e6
+                result.times[state.name.lower()] = first.header.event_time_us / 1e6
             for key in ("first_update", "last_update", "last_ack"):
                 result.times[key] = result.speaker[key]
             analyse_routes(result, tail.records, args.prefixes)
@@ -375,17 +374,6 @@ def run_benchmark(args: argparse.Namespace) -> Result:
     elif cprofile_path is not None and cprofile_path.exists():
         result.profile = cprofile_summary(cprofile_path, args.top)
     return result
-
-
-class _Bird(Daemon):
-    pass
-
-
-def _daemon_pid(self: Daemon) -> int:
-    return self.pid
-
-
-Daemon.daemon_pid = _daemon_pid  # type: ignore[attr-defined]
 
 
 def start_pyspy(pid: int, out: Path, workdir: Path) -> subprocess.Popen[bytes]:
@@ -419,7 +407,6 @@ def analyse_routes(result: Result, records: list[tuple[float, int, int, bytes]],
     announced = 0
     prefixes: set[str] = set()
     reached: float | None = None
-    seqs: set[int] = set()
     last_create = 0
     for arrival, _partition, ts, value in records:
         event = framing.decode(value)
@@ -427,7 +414,6 @@ def analyse_routes(result: Result, records: list[tuple[float, int, int, bytes]],
         if isinstance(event, ReceivedRoutes):
             announced += len(event.announced)
             prefixes.update(event.announced)
-            seqs.add(event.update_seq)
             last_create = max(last_create, ts)
             if reached is None and announced >= target:
                 reached = arrival
@@ -438,7 +424,6 @@ def analyse_routes(result: Result, records: list[tuple[float, int, int, bytes]],
         result.times["seen_in_topic"] = reached
     if last_create:
         result.times["last_create_ts"] = last_create / 1000
-    result.updates_per_event = len(seqs)
 
 
 # --- the report --------------------------------------------------------------------------
