@@ -132,7 +132,8 @@ def cmd_speaker(args: argparse.Namespace) -> int:
     bootstrap = _require_bootstrap(args, s.deploy)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     prepare.prepare_log(bootstrap, s.deploy, Path(s.deploy.state_dir))
-    return asyncio.run(run_speaker(s.config, s.deploy, bootstrap))
+    return asyncio.run(run_speaker(s.config, s.deploy, bootstrap,
+                                   lambda: load_config(s.general_path, s.clients_path)))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

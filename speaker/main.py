@@ -6,8 +6,9 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 
-from ixrs.config import RouteServerConfig
+from ixrs.config import ConfigError, RouteServerConfig
 from ixrs.config.deploy import Deploy
 from ixrs.eventlog import framing_for
 from speaker.publisher import Publisher
@@ -23,11 +24,37 @@ def _bind_host(host: str) -> str | None:
     return None if host in ("0.0.0.0", "::", "") else host
 
 
-async def run_speaker(config: RouteServerConfig, deploy: Deploy, bootstrap: str) -> int:
+def _active(speaker: Speaker, deploy: Deploy) -> list[asyncio.Task[None]]:
+    bind = _bind_host(deploy.listen.host)
+    return [
+        asyncio.create_task(keep_connected(speaker, client.ip, deploy.hold_time, 179, bind))
+        for client in speaker.config.clients if not client.settings.passive
+    ]
+
+
+async def run_speaker(config: RouteServerConfig, deploy: Deploy, bootstrap: str,
+                      reload: Callable[[], RouteServerConfig] | None = None) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    active: list[asyncio.Task[None]] = []
+
+    def on_sighup() -> None:
+        if reload is None:
+            return
+        try:
+            new = reload()
+        except ConfigError as err:  # keep serving with the configuration in force
+            log.error("reload refused, keeping the running configuration: %s", err)
+            return
+        for task in active:
+            task.cancel()
+        speaker.apply_config(new)
+        active[:] = _active(speaker, deploy)
+        log.info("configuration reloaded: version %s", new.version[:12])
+
+    loop.add_signal_handler(signal.SIGHUP, on_sighup)
     publisher = Publisher(bootstrap, framing_for(deploy.schema_registry))
     speaker = Speaker(config, publisher, deploy.topic_prefix, deploy.partitions,
                       os.environ.get("IXRS_SPEAKER_ID", "speaker"))
@@ -35,11 +62,7 @@ async def run_speaker(config: RouteServerConfig, deploy: Deploy, bootstrap: str)
     listen = deploy.listen
     server = await serve(speaker, _bind_host(listen.host), listen.port, deploy.hold_time)
     print(f"bgp: {listen}", flush=True)
-    bind = _bind_host(listen.host)
-    active = [
-        asyncio.create_task(keep_connected(speaker, client.ip, deploy.hold_time, 179, bind))
-        for client in config.clients if not client.settings.passive
-    ]
+    active[:] = _active(speaker, deploy)
     try:
         await stop.wait()
     finally:

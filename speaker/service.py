@@ -28,7 +28,7 @@ from schemas.events import (
 )
 from speaker import maxprefix
 from speaker.admission import RateLimiter
-from speaker.codec import Notification, Update
+from speaker.codec import CeaseSubcode, Notification, Update
 from speaker.maxprefix import Limits, PrefixCounter
 from speaker.publish import route_events
 from speaker.publisher import Publisher, Window
@@ -80,6 +80,26 @@ class Speaker:
         for partition in range(self.partitions):
             self.publisher.produce(self._topic(topics.ROUTES), marker, self.speaker_id, partition)
         self.publisher.flush()
+
+    def apply_config(self, config: RouteServerConfig) -> None:
+        """A reloaded configuration: new clients are admitted from now on; sessions of
+        clients that are gone, or whose ASN changed, are closed (RFC 4486 Cease)."""
+        self.config = config
+        self.stamper.config_version = config.version
+        for connection in list(self.connections):
+            rec = connection.rec
+            if rec is None:
+                continue
+            client = config.client_by_ip(rec.session.peer_address)
+            if client is None:
+                connection.deconfigure(CeaseSubcode.PEER_DECONFIGURED, "peer de-configured")
+            elif client.asn != rec.client.asn:
+                connection.deconfigure(CeaseSubcode.OTHER_CONFIGURATION_CHANGE,
+                                       "the peer's AS changed in clients.yml")
+            else:
+                rec.client = client
+                if rec.counter is not None:
+                    rec.counter.limits = limits_for(client)
 
     def _topic(self, spec: topics.TopicSpec) -> str:
         return spec.name(self.prefix)

@@ -90,6 +90,10 @@ class BgpProtocol(asyncio.Protocol):
             self.conn.write_progressed()
             self._schedule()
 
+    def deconfigure(self, subcode: int, reason: str) -> None:
+        if self.conn is not None:
+            self._handle(self.conn.stop(self.loop.time(), subcode, b"", reason))
+
     def shutdown(self, reason: str = "route server shutting down") -> None:
         """Administrative Shutdown (RFC 9003), as when the speaker stops."""
         if self.conn is not None:

@@ -223,3 +223,33 @@ def test_killed_speaker_restarts_with_a_new_incarnation(broker, topic_prefix, tm
             second.stop()
     finally:
         first.stop()
+
+
+def test_sighup_reload_admits_new_clients_and_drops_removed_ones(
+        speaker: RunningSpeaker, tmp_path) -> None:
+    from tests.speaker.conftest import CLIENTS
+
+    kept = BgpTestClient("127.0.0.2", speaker.address, 20002)
+    kept.establish()
+    removed = BgpTestClient("127.0.0.3", speaker.address, 20003)
+    removed.establish()
+    assert BgpTestClient("127.0.0.9", speaker.address, 20009).connect() \
+        .expect_notification().subcode == CeaseSubcode.CONNECTION_REJECTED
+    clients = CLIENTS.replace('  - asn: 20003\n    ip: "127.0.0.3"\n', "")
+    clients += '  - asn: 20009\n    ip: "127.0.0.9"\n'
+    (tmp_path / "clients.yml").write_text(clients)
+    speaker.proc.send_signal(signal.SIGHUP)
+    note = removed.expect_notification()
+    assert (note.code, note.subcode) == (ErrorCode.CEASE, CeaseSubcode.PEER_DECONFIGURED)
+    BgpTestClient("127.0.0.9", speaker.address, 20009).establish()
+    kept.keepalive()
+    assert speaker.proc.poll() is None
+    assert SessionState.IDLE not in _states(speaker, "127.0.0.2")
+
+
+def test_a_bad_reload_keeps_the_running_configuration(speaker: RunningSpeaker,
+                                                      tmp_path) -> None:
+    (tmp_path / "clients.yml").write_text("clients:\n  - asn: 'not a number'\n")
+    speaker.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "reload refused" in speaker.log.read_text(), 15, "the refusal")
+    BgpTestClient("127.0.0.2", speaker.address, 20002).establish()
