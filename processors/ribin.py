@@ -56,8 +56,11 @@ class AdjRibIn:
         if current is not None and session.epoch.incarnation != current:
             return True
         live = self.epochs.get(peer_key(session))
-        return (live is not None and live.epoch.incarnation == session.epoch.incarnation
-                and live.epoch.counter > session.epoch.counter)
+        return (
+            live is not None
+            and live.epoch.incarnation == session.epoch.incarnation
+            and live.epoch.counter > session.epoch.counter
+        )
 
     def _routes(self, event: ReceivedRoutes) -> set[str]:
         session = event.session

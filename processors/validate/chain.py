@@ -1,0 +1,182 @@
+"""The import filter chain: every check on a batch of prefixes, verdicts grouped by outcome.
+
+Checks run in arouteserver's order (reasons.Step), but none reads another's result, so the
+order changes nothing but the order of the reasons, which is canonical anyway: `validate()`
+takes the checks as a parameter so that tests can run them shuffled. Checks that cannot
+fail for a client (an empty black list, RPKI off) are skipped for it.
+
+Cost: the batch checks run once per call. Per prefix there is one parse and the RPKI and IRR
+lookups (context.Facts); each prefix check then runs once over all the batch's facts, so
+that a check a prefix passes costs a condition, not a call. Prefixes with the same outcome
+share one VerdictGroup and one attribute set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from processors.validate import aspath, irr, nexthop, prefixes, rpki
+from processors.validate.client import ClientPolicy
+from processors.validate.context import Batch, Facts, Found
+from processors.validate.data import PolicyData
+from processors.validate.net import Net, parse_prefix
+from processors.validate.policy import import_attributes
+from processors.validate.reasons import STEP_BY_NAME, Step, position_of
+from schemas.attributes import Attributes
+from schemas.events import Reason, VerdictGroup
+
+BatchRun = Callable[[Batch], Reason | None]
+PrefixRun = Callable[[Batch, Sequence[Facts]], Found]
+
+
+def _always(policy: ClientPolicy) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Check:
+    step: Step
+    run: BatchRun | PrefixRun
+    per_prefix: bool
+    applies: Callable[[ClientPolicy], bool] = _always
+
+
+def _batch(step: Step, run: BatchRun, applies: Callable[[ClientPolicy], bool] = _always) -> Check:
+    return Check(step, run, False, applies)
+
+
+def _prefix(step: Step, run: PrefixRun, applies: Callable[[ClientPolicy], bool] = _always) -> Check:
+    return Check(step, run, True, applies)
+
+
+CHAIN: tuple[Check, ...] = (
+    _batch(Step.AS_SET, aspath.check_as_set, lambda p: not p.allow_as_set),
+    _prefix(Step.AFI, prefixes.check_afi),
+    _batch(Step.NEXT_HOP, nexthop.check_next_hop, lambda p: p.next_hops is not None),
+    _batch(Step.AS_PATH_LENGTH, aspath.check_length),
+    _batch(Step.LEFT_MOST_ASN, aspath.check_left_most),
+    _batch(Step.INVALID_ASN, aspath.check_invalid_asn, lambda p: p.reject_invalid_asns),
+    _batch(Step.TRANSIT_FREE, aspath.check_transit_free, lambda p: bool(p.transit_free)),
+    _batch(Step.NEVER_VIA_RS, aspath.check_never_via, lambda p: bool(p.never_via)),
+    _prefix(Step.NOT_GLOBAL_UNICAST, prefixes.check_global_unicast),
+    _prefix(
+        Step.GLOBAL_BLACK_LIST,
+        prefixes.check_global_black_list,
+        lambda p: bool(p.global_black_list),
+    ),
+    _prefix(
+        Step.CLIENT_BLACK_LIST,
+        prefixes.check_client_black_list,
+        lambda p: bool(p.client_black_list),
+    ),
+    _prefix(Step.BOGON, prefixes.check_bogon),
+    _prefix(
+        Step.IRR_ORIGIN, irr.check_origin, lambda p: p.irr is not None and p.irr.enforce_origin
+    ),
+    _prefix(
+        Step.IRR_PREFIX, irr.check_prefix, lambda p: p.irr is not None and p.irr.enforce_prefix
+    ),
+    _prefix(
+        Step.RPKI_INVALID, rpki.check_invalid, lambda p: p.rpki.enabled and p.rpki.reject_invalid
+    ),
+    _prefix(Step.PREFIX_LENGTH, prefixes.check_length),
+)
+
+# (reasons, first failing step, family, blackhole, IRR facts, RPKI state)
+Outcome = tuple[tuple[Reason, ...], Step | None, int, bool, object, int | None]
+
+
+def validate(
+    policy: ClientPolicy,
+    attrs: Attributes,
+    prefixes: Sequence[str],
+    data: PolicyData,
+    checks: Sequence[Check] = CHAIN,
+) -> tuple[VerdictGroup, ...]:
+    """The verdict on each prefix announced with `attrs` by the client, grouped by outcome.
+
+    Every prefix is in exactly one group, in the order given; groups come in the order of
+    their first prefix. A group lists all the reasons its prefixes failed, in chain order.
+    """
+    batch = Batch(policy, attrs, data)
+    active = [c for c in checks if c.applies(policy)]
+    common = [r for c in active if not c.per_prefix if (r := c.run(batch)) is not None]  # type: ignore[call-arg]
+    nets = [_parse(text) for text in prefixes]
+    facts = [batch.facts(net) for net in nets if net is not None]
+    found = _prefix_reasons(batch, active, facts)
+    outcomes: dict[Outcome, list[str]] = {}
+    parsed = iter(enumerate(facts))
+    for text, net in zip(prefixes, nets, strict=True):
+        if net is None:
+            outcome = _malformed(batch, text, common)
+        else:
+            index, mine = next(parsed)
+            outcome = _outcome(mine, common, found.get(index))
+        outcomes.setdefault(outcome, []).append(text)
+    return _groups(batch, outcomes)
+
+
+def _prefix_reasons(
+    batch: Batch, active: list[Check], facts: list[Facts]
+) -> dict[int, list[Reason]]:
+    """Reasons by index in `facts`, from every per-prefix check run over them all."""
+    found: dict[int, list[Reason]] = {}
+    for check in active:
+        if check.per_prefix:
+            for index, reason in check.run(batch, facts):  # type: ignore[call-arg]
+                found.setdefault(index, []).append(reason)
+    return found
+
+
+def _parse(text: str) -> Net | None:
+    try:
+        return parse_prefix(text)
+    except ValueError:
+        return None
+
+
+def _outcome(facts: Facts, common: list[Reason], found: list[Reason] | None) -> Outcome:
+    net, blackhole, state, irr_facts = facts
+    if found is None and not common:
+        return (), None, net.version, blackhole, irr_facts, state
+    reasons = _ordered(common + found if found else common)
+    return reasons, STEP_BY_NAME[reasons[0].name], net.version, blackhole, irr_facts, state
+
+
+def _malformed(batch: Batch, text: str, common: list[Reason]) -> Outcome:
+    reasons = _ordered([*common, Step.MALFORMED_PREFIX.reason(repr(text))])
+    return reasons, STEP_BY_NAME[reasons[0].name], batch.family, False, None, None
+
+
+def _ordered(reasons: list[Reason]) -> tuple[Reason, ...]:
+    return tuple(sorted(reasons, key=position_of)) if len(reasons) > 1 else tuple(reasons)
+
+
+def _groups(batch: Batch, outcomes: dict[Outcome, list[str]]) -> tuple[VerdictGroup, ...]:
+    policy = batch.policy
+    shared: dict[tuple[object, ...], Attributes] = {}
+    groups = []
+    for (reasons, first, version, blackhole, irr_facts, state), members in outcomes.items():
+        key = (first, version, blackhole, irr_facts, state)
+        attributes = shared.get(key)
+        if attributes is None:
+            attributes = shared[key] = import_attributes(
+                policy,
+                batch.base,
+                version,
+                blackhole,
+                irr_facts,
+                state,
+                first,  # type: ignore[arg-type]
+            )
+        groups.append(VerdictGroup(tuple(members), _accepted(policy, first), reasons, attributes))
+    return tuple(groups)
+
+
+def _accepted(policy: ClientPolicy, first: Step | None) -> bool:
+    """`tag` keeps a failing route (tagged, with LOCAL_PREF 1, never exported); a route
+    that cannot be placed (not a client, a malformed prefix) is never kept."""
+    if first is None:
+        return True
+    return policy.keeps_rejects and first not in (Step.NOT_A_CLIENT, Step.MALFORMED_PREFIX)

@@ -1,0 +1,103 @@
+"""What one validation call knows: computed once per batch, then read by every check.
+
+A batch is the prefixes of one received UPDATE that share an attribute set. Everything that
+depends on the attributes alone (next hop, AS_PATH, origin, blackhole request, the
+client's merged IRR lists, whether the origin is in them) is computed here once; `facts()`
+adds what depends on the prefix (RPKI state, IRR prefix match), once per prefix, so that
+the checks and the policy read it instead of computing it again.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from processors.validate.blackhole import requested
+from processors.validate.client import ClientPolicy
+from processors.validate.data import PolicyData
+from processors.validate.irr import IrrFacts, irr_facts
+from processors.validate.net import Net, canonical_address
+from processors.validate.policy import received
+from processors.validate.rpki import origin_validation
+from schemas.attributes import Attributes
+from schemas.events import Reason
+
+# What a per-prefix check finds in a batch: (index of the prefix's Facts, reason) pairs.
+Found = list[tuple[int, Reason]]
+
+
+class Facts(NamedTuple):
+    net: Net
+    blackhole: bool  # a blackhole request for this prefix's family
+    rpki: int | None  # RFC 6811 state, when origin validation is performed on this route
+    irr: IrrFacts | None  # when the IRR step runs for this client
+
+
+_new = tuple.__new__
+
+
+class Batch:
+    __slots__ = (
+        "attrs",
+        "base",
+        "blackhole",
+        "data",
+        "family",
+        "first_asn",
+        "irr_lists",
+        "irr_prefix_needed",
+        "next_hop",
+        "origin",
+        "origin_in_irr",
+        "path_asns",
+        "path_length",
+        "path_set",
+        "policy",
+        "roa_validates",
+        "validates_origin",
+        "vrps",
+        "white_list_route",
+    )
+
+    def __init__(self, policy: ClientPolicy, attrs: Attributes, data: PolicyData) -> None:
+        self.policy, self.attrs, self.data = policy, attrs, data
+        self.family = policy.family
+        self.base = received(policy, attrs)
+        self.next_hop = _canonical(attrs.next_hop)
+        self.path_asns = attrs.path_asns()
+        self.path_set = frozenset(self.path_asns)
+        self.path_length = attrs.path_length()
+        self.first_asn = attrs.first_asn()
+        self.origin = attrs.origin_asn()
+        bh = policy.blackhole
+        asked = requested(bh, self.base)
+        self.blackhole = {4: asked and bh.enabled(4), 6: asked and bh.enabled(6)}
+        vrps = data.vrps if data.uses_vrps(policy) else None
+        self.vrps = vrps.index if vrps is not None else None
+        self.validates_origin = policy.rpki.enabled
+        self.irr_lists = data.irr_lists(policy)
+        irr, lists = policy.irr, self.irr_lists
+        self.origin_in_irr = bool(irr and lists and irr.origin_needed and self.origin in lists.asns)
+        self.irr_prefix_needed = irr.prefix_needed if irr is not None else False
+        # A ROA stands in for a route object only for an origin in the AS-SETs.
+        self.roa_validates = bool(irr and irr.roas_as_route_objects and self.origin_in_irr)
+        self.white_list_route = bool(irr and any(i.levels for i in irr.white_list_route.values()))
+
+    def facts(self, net: Net) -> Facts:
+        blackhole = self.blackhole[net[0]]
+        performed = self.validates_origin and not blackhole
+        state = (
+            origin_validation(self.vrps, net, self.origin)
+            if performed or self.roa_validates
+            else None
+        )
+        irr = irr_facts(self, net, state) if self.irr_lists is not None else None
+        return _new(Facts, (net, blackhole, state if performed else None, irr))
+
+
+def _canonical(next_hop: str | None) -> str | None:
+    if next_hop is None:
+        return None
+    try:
+        return canonical_address(next_hop)
+    except ValueError:
+        return next_hop

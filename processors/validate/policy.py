@@ -1,0 +1,93 @@
+"""What the import policy changes on a route: the attributes a verdict carries.
+
+In arouteserver's BIRD filter the changes are made along the chain, which stops at the
+first failing check; ixrs runs every check, and makes a change only if no check before it
+failed, so the attributes are the ones BIRD would hold:
+
+1. always: the route server's own communities are scrubbed (RFC 7454 §11), and so are
+   RFC 8097 states (RFC 8097 §2: not accepted from an eBGP peer); the client's
+   `attach_custom_communities` are added; a received LOCAL_PREF is dropped (RFC 4271
+   §5.1.5: LOCAL_PREF is not taken from an external peer);
+2. at the IRR step, with `tag_as_set`: origin/prefix (not) present in AS-SET, validated via
+   RPKI ROAs or via the white list;
+3. at the RPKI step: the RFC 8097 state and the configured state community, or the
+   `*_not_performed` communities (RPKI off, or a blackhole request; ASPA is never performed);
+4. after every check passed: GRACEFUL_SHUTDOWN (RFC 8326) sets LOCAL_PREF to
+   `graceful_shutdown.local_pref` where enabled for the client, and is removed where
+   general.yml enables it but the client does not; a blackhole request gets the blackhole
+   policy (blackhole.py);
+5. LOCAL_PREF is then 100 (BIRD's default for eBGP routes), the graceful-shutdown value, or,
+   for a route tagged by `tag`/`tag_and_reject`, 1 with the reject-cause communities of the
+   first failing check (arouteserver's `tag_and_reject()`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from processors.validate.blackhole import apply_policy
+from processors.validate.client import DEFAULT_LOCAL_PREF, ClientPolicy, IrrPolicy, RpkiPolicy
+from processors.validate.communities import GRACEFUL_SHUTDOWN, NO_TAGS, Tags, rfc8097
+from processors.validate.irr import VALIDATED_BY_ROAS, VALIDATED_BY_WHITE_LIST, IrrFacts
+from processors.validate.reasons import AFTER_CHECKS, IRR_TAGS_AT, RPKI_TAGS_AT, Step
+from schemas.attributes import Attributes
+
+TAGGED_LOCAL_PREF = 1  # arouteserver: below any valid route, even without path hiding
+
+
+def received(policy: ClientPolicy, attrs: Attributes) -> Attributes:
+    """The attributes the chain starts from (step 1; LOCAL_PREF is set in step 5)."""
+    return policy.custom.apply(policy.scrub.scrub(attrs, rfc8097_too=True))
+
+
+def import_attributes(
+    policy: ClientPolicy,
+    base: Attributes,
+    version: int,
+    blackhole: bool,
+    irr: IrrFacts | None,
+    rpki: int | None,
+    first_failure: Step | None,
+) -> Attributes:
+    reached = AFTER_CHECKS if first_failure is None else first_failure.position
+    tags = NO_TAGS
+    if irr is not None and policy.irr is not None and policy.irr.tag and reached >= IRR_TAGS_AT:
+        tags = tags + _irr_tags(policy.irr, irr)
+    if reached >= RPKI_TAGS_AT:
+        tags = tags + _rpki_tags(policy.rpki, blackhole, rpki)
+    attrs = tags.apply(base)
+    local_pref = DEFAULT_LOCAL_PREF
+    if first_failure is None and blackhole:
+        attrs = apply_policy(policy.blackhole, version, attrs)
+    elif first_failure is None and policy.gshut_enabled:
+        attrs, local_pref = _graceful_shutdown(policy, attrs)
+    if first_failure is not None and policy.tags_rejects:
+        assert policy.tagging is not None
+        attrs = policy.tagging.tags(first_failure.code).apply(attrs)
+        local_pref = TAGGED_LOCAL_PREF
+    return replace(attrs, local_pref=local_pref)
+
+
+def _irr_tags(policy: IrrPolicy, irr: IrrFacts) -> Tags:
+    tags = policy.origin_present if irr.origin_ok else policy.origin_not_present
+    tags = tags + (policy.prefix_present if irr.prefix_ok else policy.prefix_not_present)
+    if irr.validated_by == VALIDATED_BY_ROAS:
+        return tags + policy.via_roas
+    if irr.validated_by == VALIDATED_BY_WHITE_LIST:
+        return tags + policy.via_white_list
+    return tags
+
+
+def _rpki_tags(policy: RpkiPolicy, blackhole: bool, state: int | None) -> Tags:
+    if blackhole or not policy.enabled or state is None:
+        return policy.not_performed + policy.aspa_not_performed
+    return Tags(ext=(rfc8097(state),)) + policy.state_tags[state] + policy.aspa_not_performed
+
+
+def _graceful_shutdown(policy: ClientPolicy, attrs: Attributes) -> tuple[Attributes, int]:
+    if GRACEFUL_SHUTDOWN not in attrs.communities:
+        return attrs, DEFAULT_LOCAL_PREF
+    if policy.gshut_honored:
+        return attrs, policy.gshut_local_pref
+    kept = tuple(c for c in attrs.communities if c != GRACEFUL_SHUTDOWN)
+    return replace(attrs, communities=kept), DEFAULT_LOCAL_PREF
