@@ -78,6 +78,7 @@ class Session:
     peer_address: str
     peer_asn: int
     epoch: Epoch
+    router_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from dataclasses import replace
 
 from schemas.events import SessionState
 from speaker import maxprefix
@@ -132,6 +133,8 @@ class BgpProtocol(asyncio.Protocol):
             self.rec.families = tuple(_family_name(f) for f in sorted(neg.families))
             self.rec.four_octet_as = neg.four_octet_as
             remote = self.conn.remote_open
+            if remote is not None:
+                self.rec.session = replace(self.rec.session, router_id=remote.bgp_id)
             # Graceful restart and ADD-PATH are parsed and logged; acting on them comes later.
             log.info("session %s AS%d capabilities: %s", self.rec.session.peer_address,
                      self.rec.client.asn, remote.capabilities if remote else ())

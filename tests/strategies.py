@@ -69,7 +69,7 @@ attributes = st.builds(
 )
 
 header = st.builds(ev.EventHeader, text, i63, i63, text)
-session = st.builds(ev.Session, text, address, u32, st.builds(ev.Epoch, text, i63))
+session = st.builds(ev.Session, text, address, u32, st.builds(ev.Epoch, text, i63), ipv4)
 position = st.builds(ev.Position, text, i31, i63)
 route = st.builds(ev.Route, session, attributes, ipv4)
 reason = st.builds(ev.Reason, st.integers(0, 65535), text, text)

@@ -100,7 +100,8 @@ OPEN_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("n", "case"), list(enumerate(OPEN_ERRORS)), ids=[o[0] for o in OPEN_ERRORS])
+@pytest.mark.parametrize(("n", "case"), list(enumerate(OPEN_ERRORS)),
+                         ids=[o[0] for o in OPEN_ERRORS])
 def test_open_errors(speaker: RunningSpeaker, bystander: BgpTestClient, n: int,
                      case: tuple[str, bytes, dict[str, object], tuple[int, int]]) -> None:
     name, params, fields, expected = case

@@ -50,6 +50,7 @@ def test_announce_and_withdraw_with_exact_attributes(speaker: RunningSpeaker) ->
     events = wait_for(lambda: _routes(speaker, "127.0.0.2"), 15, "the routes")
     assert sorted(p for e in events for p in e.announced) == ["185.50.0.0/24", "185.50.1.0/24"]
     assert {e.attributes for e in events} == {attrs}
+    assert {e.session.router_id for e in events} == {"127.0.0.2"}  # from the client's OPEN
     [raw] = [e for e in speaker.events("raw-updates") if isinstance(e, RawUpdate)]
     from speaker.codec import encode
 
