@@ -90,7 +90,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"state: discarded local state of broker incarnation "
                   f"{prepared.discarded_from}", flush=True)
         sup.spawn("speaker", _role_argv("speaker", args, bootstrap, s.deploy))
-        # The worker roles join here as they are built (issues 4-6).
+        for n in range(args.workers):
+            sup.spawn(f"worker {n + 1}", _role_argv("worker", args, bootstrap, s.deploy))
         sup.on_reload(lambda: _reload(args, bootstrap))
         return sup.wait()
 
@@ -137,16 +138,68 @@ def cmd_speaker(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    _settings(args)
-    return _not_built(args, 4)
+    import logging
+
+    from processors.worker import run_worker
+
+    s = _settings(args)
+    bootstrap = _require_bootstrap(args, s.deploy)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    prepare.prepare_log(bootstrap, s.deploy, Path(s.deploy.state_dir))
+    prepare.publish_config(bootstrap, s.deploy, s.config, [s.general_path, s.clients_path])
+    return run_worker(s.config, s.deploy, bootstrap,
+                      lambda: _reloaded(bootstrap, s.deploy, s.general_path, s.clients_path))
+
+
+def _reloaded(bootstrap: str, deploy: Deploy, general: str, clients: str) -> RouteServerConfig:
+    config = load_config(general, clients)
+    prepare.publish_config(bootstrap, deploy, config, [general, clients])
+    return config
+
+
+def _read_file(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as err:
+        raise UsageError(f"{path}: (file): cannot read the {what}: {err.strerror}") from None
 
 
 def cmd_load_rpki(args: argparse.Namespace) -> int:
-    return _not_built(args, 4)
+    from processors.datalog import publish
+    from processors.datasets import DataSetError, parse_vrps
+
+    deploy = _deploy(args)
+    bootstrap = _require_bootstrap(args, deploy)
+    try:
+        vrps = parse_vrps(_read_file(args.file, "VRP file"), source=args.file)
+    except DataSetError as err:
+        raise UsageError(f"{args.file}: {err}") from None
+    prepare.prepare_log(bootstrap, deploy, Path(deploy.state_dir))
+    [manifest] = publish(bootstrap, deploy, [vrps])
+    print(f"rpki-vrps: {manifest.items} VRPs, version {manifest.version[:12]}, "
+          f"{manifest.chunks} chunks")
+    return EXIT_OK
 
 
 def cmd_load_irr(args: argparse.Namespace) -> int:
-    return _not_built(args, 4)
+    from processors.datalog import publish
+    from processors.datasets import DataSetError, irr_sets_from_files
+
+    deploy = _deploy(args)
+    bootstrap = _require_bootstrap(args, deploy)
+    directory = Path(args.dir)
+    if not directory.is_dir():
+        raise UsageError(f"{args.dir}: (directory): not a directory of bgpq4 -j files")
+    files = {p.name: _read_file(str(p), "IRR file") for p in sorted(directory.glob("*.json"))}
+    try:
+        sets = irr_sets_from_files(files)
+    except DataSetError as err:
+        raise UsageError(f"{args.dir}: {err}") from None
+    prepare.prepare_log(bootstrap, deploy, Path(deploy.state_dir))
+    for manifest in publish(bootstrap, deploy, sets.values()):
+        print(f"irr-prefixes: {manifest.name}: {manifest.items} entries, "
+              f"version {manifest.version[:12]}")
+    return EXIT_OK
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
