@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ixrs import prepare
-from ixrs.config import RouteServerConfig, load_config
+from ixrs.config import Client, RouteServerConfig, load_config
 from ixrs.config.deploy import Deploy, resolve_deploy
 from ixrs.embedded import EmbeddedBroker
 from ixrs.errors import EXIT_OK, EXIT_RUNTIME, UsageError
@@ -222,5 +222,44 @@ def cmd_archive(args: argparse.Namespace) -> int:
     return _not_built(args, 9)
 
 
+def _select_clients(config: RouteServerConfig, spec: str | None) -> list[Client]:
+    """A client named by ASN (65001, AS65001) or by one of its addresses (CLI.md)."""
+    if spec is None:
+        return list(config.clients)
+    found = config.client_by_ip(spec)
+    if found is not None:
+        return [found]
+    selected = list(config.clients_by_asn(spec)) if spec.upper().lstrip("AS").isdigit() else []
+    if not selected:
+        raise UsageError(f"--client: {spec}: no such client in the configuration")
+    return selected
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    return _not_built(args, 4)
+    import json
+
+    from ixrs import topics
+    from ixrs.eventlog import framing_for, read_partitions
+    from processors.datalog import DataSetReader
+    from processors.report import prefix_report
+    from processors.ribin import AdjRibIn
+    from processors.validate.data import KIND_IRR
+
+    s = _settings(args)
+    bootstrap = _require_bootstrap(args, s.deploy)
+    clients = _select_clients(s.config, args.client)
+    framing = framing_for(s.deploy.schema_registry)
+    announced: dict[str, set[str]] = {}
+    ribs: dict[int, AdjRibIn] = {}
+    routes = topics.ROUTES.name(s.deploy.topic_prefix)
+    for partition, _offset, event in read_partitions(bootstrap, routes,
+                                                     list(range(s.deploy.partitions)), framing):
+        ribs.setdefault(partition, AdjRibIn()).apply(event)
+    for rib in ribs.values():
+        for (_speaker, address), prefixes in rib.by_peer.items():
+            announced.setdefault(address, set()).update(prefixes)
+    sets = DataSetReader(bootstrap, s.deploy.topic_prefix, framing).latest(KIND_IRR)
+    for client in clients:
+        report = prefix_report(client, announced.get(client.ip, ()), sets)  # type: ignore[arg-type]
+        print(json.dumps(report.to_json()))
+    return EXIT_OK

@@ -63,6 +63,15 @@ class DataSetReader:
             elif isinstance(event, DataSetVersion):
                 self._manifests[key] = event
 
+    def latest(self, kind: str) -> dict[str, DataSet]:
+        """The newest version of every data set of ``kind``, by name."""
+        self._catch_up()
+        newest: dict[str, tuple[str, str, str]] = {}
+        for key in self._manifests:  # in log order: later versions replace earlier ones
+            if key[0] == kind:
+                newest[key[1]] = key
+        return {name: self.load(*key) for name, key in newest.items()}
+
     def load(self, kind: str, name: str, version: str) -> DataSet:
         key = (kind, name, version)
         if key in self._loaded:

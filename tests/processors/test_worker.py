@@ -26,12 +26,34 @@ def _ixrs(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=60, cwd=ROOT)
 
 
+IRR_GENERAL = """
+cfg:
+  rs_as: 59900
+  router_id: "192.0.2.1"
+  filtering:
+    irrdb:
+      enforce_origin_in_as_set: True
+      enforce_prefix_in_as_set: True
+      tag_as_set: False
+      peering_db: False
+    never_via_route_servers:
+      peering_db: False
+    max_prefix:
+      peering_db:
+        enabled: False
+"""
+
+
 @pytest.fixture
-def pipeline(broker, topic_prefix: str, tmp_path: Path
+def pipeline(request: pytest.FixtureRequest, broker, topic_prefix: str, tmp_path: Path
              ) -> Iterator[tuple[RunningSpeaker, list[str]]]:
+    general = ROOT / "examples" / "general.yml"
+    if getattr(request, "param", None) == "irr":
+        general = tmp_path / "general.yml"
+        general.write_text(IRR_GENERAL)
     speaker = start_speaker(broker, topic_prefix, tmp_path)
     common = ["--bootstrap", broker.bootstrap, "--topic-prefix", topic_prefix,
-              "--general", str(ROOT / "examples" / "general.yml"),
+              "--general", str(general),
               "--clients", str(tmp_path / "clients.yml"), "--deploy", str(tmp_path / "ixrs.yml"),
               "--state-dir", str(tmp_path / "worker-state")]
     log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
@@ -134,3 +156,49 @@ def test_load_rpki_refuses_a_bad_file(broker, topic_prefix: str, tmp_path: Path)
                    "--topic-prefix", topic_prefix)
     assert result.returncode == 2
     assert str(bad) in result.stderr
+
+
+@pytest.mark.parametrize("pipeline", ["irr"], indirect=True)
+def test_irr_lists_and_the_prefix_report(pipeline, tmp_path: Path) -> None:
+    speaker, common = pipeline
+    client = BgpTestClient("127.0.0.2", speaker.address, 20002)
+    client.establish()
+    attrs = Attributes(origin=Origin.IGP, next_hop="127.0.0.2", as_path=_path(20002, 3333))
+    client.announce(Update(attributes=attrs, nlri=("185.50.0.0/24", "185.60.0.0/24")))
+    first = wait_for(lambda: (lambda v: v if len(v) == 2 else None)(
+        _by_prefix(_verdicts(speaker))), 60, "the verdicts before any IRR data")
+    assert first["185.50.0.0/24"] == (False, ["origin_not_in_as_set", "prefix_not_in_as_set"])
+
+    irr = tmp_path / "irr"
+    irr.mkdir()
+    (irr / "AS20002.json").write_text(json.dumps({"NN": [
+        {"prefix": "185.50.0.0/23", "exact": False, "greater-equal": 24, "less-equal": 24}]}))
+    (irr / "AS20002.asns.json").write_text(json.dumps({"NN": [3333, 20002]}))
+    result = _ixrs("load-irr", str(irr), *common)
+    assert result.returncode == 0, result.stderr
+    assert "AS20002" in result.stdout
+
+    seen = {v.event_id for v in _verdicts(speaker)}
+    wait_for(lambda: any(p == "185.50.0.0/24" and outcome == (True, []) for p, outcome in
+                         _by_prefix([v for v in _verdicts(speaker)
+                                     if v.event_id not in seen]).items()),
+             60, "185.50.0.0/24 accepted once its list is loaded")
+
+    report = _ixrs("report", "prefixes", "--client", "AS20002", *common)
+    assert report.returncode == 0, report.stderr
+    [line] = report.stdout.splitlines()
+    got = json.loads(line)
+    assert got["client"] == {"asn": 20002, "ip": "127.0.0.2"}
+    assert got["not_covered"] == ["185.60.0.0/24"]
+    assert got["not_announced"] == ["185.50.0.0/23"]
+    assert got["announced"] == 2
+    client.close()
+
+
+def test_report_names_an_unknown_client(broker, topic_prefix: str) -> None:
+    result = _ixrs("report", "prefixes", "--client", "AS1", "--bootstrap", broker.bootstrap,
+                   "--topic-prefix", topic_prefix,
+                   "--general", str(ROOT / "examples" / "general.yml"),
+                   "--clients", str(ROOT / "examples" / "clients.yml"))
+    assert result.returncode == 2
+    assert "--client: AS1" in result.stderr
