@@ -51,9 +51,7 @@ NOT_IMPLEMENTED: tuple[Unimplemented, ...] = (
     Unimplemented("general", "cfg.multihop", _set),
     Unimplemented("general", "cfg.filtering.roles.enabled"),
     Unimplemented("general", "cfg.filtering.rpki_aspa_verification.enabled"),
-    Unimplemented("general", "cfg.filtering.irrdb.tag_as_set"),
     Unimplemented("general", "cfg.filtering.irrdb.peering_db", note=_NO_PEERINGDB),
-    Unimplemented("general", "cfg.filtering.irrdb.use_rpki_roas_as_route_objects.enabled"),
     Unimplemented("general", "cfg.filtering.irrdb.use_arin_bulk_whois_data.enabled"),
     Unimplemented("general", "cfg.filtering.irrdb.use_registrobr_bulk_whois_data.enabled"),
     Unimplemented(

@@ -36,10 +36,8 @@ def test_the_options_named_in_the_brief_are_covered(load: Load) -> None:
         "clients[1].16bit_mapped_asn",
         "cfg.rfc8950",
         "cfg.filtering.rpki_aspa_verification.enabled",
-        "cfg.filtering.irrdb.use_rpki_roas_as_route_objects.enabled",
         "cfg.filtering.irrdb.use_arin_bulk_whois_data.enabled",
         "cfg.filtering.irrdb.use_registrobr_bulk_whois_data.enabled",
-        "cfg.filtering.irrdb.tag_as_set",
         "cfg.filtering.irrdb.peering_db",
         "cfg.filtering.max_prefix.peering_db.enabled",
         "cfg.filtering.never_via_route_servers.peering_db",
@@ -49,6 +47,14 @@ def test_the_options_named_in_the_brief_are_covered(load: Load) -> None:
         "cfg.communities.do_not_announce_to_peers_with_rtt_higher_than",
     ):
         assert name in fields, name
+
+
+def test_implemented_options_are_not_warned(load: Load) -> None:
+    # The import filters act on these (processors/validate).
+    general = minimal_general()
+    general["cfg"]["filtering"] = {"irrdb": {"tag_as_set": True,
+                                             "use_rpki_roas_as_route_objects": {"enabled": True}}}
+    assert load(general).warnings == ()
 
 
 def test_explicitly_off_or_absent_gives_no_warning(load: Load) -> None:
