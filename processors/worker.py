@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -62,8 +63,9 @@ class Worker:
         """The partition's state from its first event up to ``upto`` (exclusive)."""
         proc = self._processor(partition)
         if upto > 0:
-            for _p, offset, event in read_partitions(self.bootstrap, self.routes_topic,
-                                                     [partition], self.framing):
+            for _p, offset, event in read_partitions(
+                self.bootstrap, self.routes_topic, [partition], self.framing
+            ):
                 proc.handle(Position(self.routes_topic, partition, offset), event)
                 if offset + 1 >= upto:
                     break
@@ -111,8 +113,12 @@ def build_app(worker: Worker, state_dir: Path) -> faust.App:
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
     )
-    routes = app.topic(worker.routes_topic, value_serializer="raw", key_serializer="raw",
-                       partitions=deploy.partitions)
+    routes = app.topic(
+        worker.routes_topic,
+        value_serializer="raw",
+        key_serializer="raw",
+        partitions=deploy.partitions,
+    )
 
     @app.agent(routes)
     async def process(stream: Any) -> None:
@@ -123,7 +129,8 @@ def build_app(worker: Worker, state_dir: Path) -> faust.App:
                 if message.partition not in worker.processors and message.offset > 0:
                     # Reading the log back is blocking I/O: not on the event loop.
                     worker.processors[message.partition] = await loop.run_in_executor(
-                        None, worker.rebuild, message.partition, message.offset)
+                        None, worker.rebuild, message.partition, message.offset
+                    )
                 worker.process(message.partition, message.offset, event.value)
             # Outputs are in the log before faust may commit these events' offsets.
             await loop.run_in_executor(None, worker.flush)
@@ -136,8 +143,12 @@ def build_app(worker: Worker, state_dir: Path) -> faust.App:
     return app
 
 
-def run_worker(config: RouteServerConfig, deploy: Deploy, bootstrap: str,
-               reload: Callable[[], RouteServerConfig] | None = None) -> int:
+def run_worker(
+    config: RouteServerConfig,
+    deploy: Deploy,
+    bootstrap: str,
+    reload: Callable[[], RouteServerConfig] | None = None,
+) -> int:
     worker = Worker(config, deploy, bootstrap)
     app = build_app(worker, Path(deploy.state_dir))
 
@@ -149,7 +160,11 @@ def run_worker(config: RouteServerConfig, deploy: Deploy, bootstrap: str,
         except ConfigError as err:
             log.error("reload refused, keeping the running configuration: %s", err)
 
-    faust_worker = faust.Worker(app, loglevel="warn", quiet=True)
+    # faust's startup spinner writes terminal control codes: keep them off our stdout,
+    # which `ixrs run` shares with the other roles and operators parse.
+    quiet_stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the worker
+    faust_worker = faust.Worker(app, loglevel="warn", quiet=True, stdout=quiet_stdout,
+                                redirect_stdouts=False)
     signal.signal(signal.SIGHUP, on_sighup)
     print("worker: started", flush=True)
     faust_worker.execute_from_commandline()

@@ -202,3 +202,41 @@ def test_report_names_an_unknown_client(broker, topic_prefix: str) -> None:
                    "--clients", str(ROOT / "examples" / "clients.yml"))
     assert result.returncode == 2
     assert "--client: AS1" in result.stderr
+
+
+def test_sighup_reloads_and_publishes_the_configuration(broker, topic_prefix: str,
+                                                         tmp_path: Path) -> None:
+    from ixrs import topics
+    from ixrs.eventlog import SingleObjectFraming, read_partition
+
+    clients = tmp_path / "clients.yml"
+    clients.write_text('clients:\n  - asn: 20002\n    ip: "127.0.0.2"\n')
+    log = tmp_path / "worker.log"
+    with log.open("wb") as sink:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "ixrs", "worker", "--bootstrap", broker.bootstrap,
+             "--topic-prefix", topic_prefix, "--general", str(ROOT / "examples" / "general.yml"),
+             "--clients", str(clients), "--state-dir", str(tmp_path / "state")],
+            stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+    topic = topics.CONFIG.name(topic_prefix)
+
+    def versions() -> list[str]:
+        return [e.version for _o, e in read_partition(broker.bootstrap, topic, 0,
+                                                      SingleObjectFraming())]
+
+    try:
+        wait_for(lambda: "worker: started" in log.read_text(), 30, "the worker")
+        first = wait_for(versions, 30, "the first configuration event")
+        clients.write_text(clients.read_text() + '  - asn: 20003\n    ip: "127.0.0.3"\n')
+        worker.send_signal(signal.SIGHUP)
+        both = wait_for(lambda: (lambda v: v if len(v) == 2 else None)(versions()), 30,
+                        "the reloaded configuration")
+        assert both[0] == first[0] and both[1] != first[0]
+        assert worker.poll() is None, "SIGHUP reloads, it does not stop the worker"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
