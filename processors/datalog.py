@@ -18,8 +18,9 @@ from processors.datasets import DataSet, DataSetError, from_events, to_events
 from schemas.events import DataSetChunk, DataSetMarker, DataSetVersion
 
 
-def publish(bootstrap: str, deploy: Deploy, datasets: Iterable[DataSet],
-            config_version: str = "") -> list[DataSetVersion]:
+def publish(
+    bootstrap: str, deploy: Deploy, datasets: Iterable[DataSet], config_version: str = ""
+) -> list[DataSetVersion]:
     framing = framing_for(deploy.schema_registry)
     producer = EventProducer(bootstrap, framing, **topics.LARGE_RECORD_PRODUCER)
     stamper = Stamper("datasets", config_version)
@@ -36,8 +37,9 @@ def publish(bootstrap: str, deploy: Deploy, datasets: Iterable[DataSet],
     for manifest in manifests:
         marker = DataSetMarker(stamper.header(), manifest.kind, manifest.name, manifest.version)
         for partition in range(deploy.partitions):
-            producer.produce(topics.ROUTES.name(prefix), marker, key=manifest.name,
-                             partition=partition)
+            producer.produce(
+                topics.ROUTES.name(prefix), marker, key=manifest.name, partition=partition
+            )
     producer.flush()
     return manifests
 
@@ -54,8 +56,9 @@ class DataSetReader:
         self._loaded: dict[tuple[str, str, str], DataSet] = {}
 
     def _catch_up(self) -> None:
-        for _p, offset, event in read_partitions(self.bootstrap, self.topic, [0], self.framing,
-                                                 self._next):
+        for _p, offset, event in read_partitions(
+            self.bootstrap, self.topic, [0], self.framing, self._next
+        ):
             self._next = offset + 1
             key = (event.kind, event.name, event.version)
             if isinstance(event, DataSetChunk):

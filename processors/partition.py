@@ -114,8 +114,9 @@ class PartitionProcessor:
                 batch = batches.setdefault((key, id(route.attributes)), (route, []))
                 batch[1].append(prefix)
         out: list[Output] = []
-        for (key, _attrs), (route, prefixes) in sorted(batches.items(),
-                                                        key=lambda item: item[0][0]):
+        for (key, _attrs), (route, prefixes) in sorted(
+            batches.items(), key=lambda item: item[0][0]
+        ):
             client = self.policy.for_peer(route.session.peer_address)
             assert client is not None
             groups = validate(client, route.attributes, prefixes, self.data)
@@ -123,8 +124,14 @@ class PartitionProcessor:
             moved = changed_groups(previous, groups)  # type: ignore[arg-type]
             if not moved:
                 continue
-            verdict = Verdict(self.stamper.header(), f"{position.event_id()}/{key[1]}",
-                              position, route.session, moved, self.data.refs(client))
+            verdict = Verdict(
+                self.stamper.header(),
+                f"{position.event_id()}/{key[1]}",
+                position,
+                route.session,
+                moved,
+                self.data.refs(client),
+            )
             self._remember(route.session, verdict)
             out.append(Output(topics.VERDICTS, route.session.peer_address, verdict))
         return out

@@ -45,8 +45,9 @@ def _canonical(prefix: str) -> str:
     return str(ipaddress.ip_network(prefix, strict=False))
 
 
-def prefix_report(client: Client, announced: Iterable[str],
-                  sets: Mapping[str, IrrSet]) -> PrefixReport:
+def prefix_report(
+    client: Client, announced: Iterable[str], sets: Mapping[str, IrrSet]
+) -> PrefixReport:
     names = irr_names(client)
     loaded = [sets[n] for n in names if n in sets]
     rules = PrefixList(r for s in loaded for r in s.rules)
@@ -54,8 +55,15 @@ def prefix_report(client: Client, announced: Iterable[str],
     not_covered = tuple(p for p in mine if rules.match(parse_prefix(p)) is None)
     listed = {_canonical(e.prefix) for s in loaded for e in s.prefixes}
     not_announced = tuple(sorted(listed - set(mine), key=_sort_key))
-    return PrefixReport(client.asn, client.ip, names, tuple(n for n in names if n not in sets),
-                        len(mine), not_covered, not_announced)
+    return PrefixReport(
+        client.asn,
+        client.ip,
+        names,
+        tuple(n for n in names if n not in sets),
+        len(mine),
+        not_covered,
+        not_announced,
+    )
 
 
 def _sort_key(prefix: str) -> tuple[int, int, int]:

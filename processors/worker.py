@@ -163,8 +163,9 @@ def run_worker(
     # faust's startup spinner writes terminal control codes: keep them off our stdout,
     # which `ixrs run` shares with the other roles and operators parse.
     quiet_stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the worker
-    faust_worker = faust.Worker(app, loglevel="warn", quiet=True, stdout=quiet_stdout,
-                                redirect_stdouts=False)
+    faust_worker = faust.Worker(
+        app, loglevel="warn", quiet=True, stdout=quiet_stdout, redirect_stdouts=False
+    )
     signal.signal(signal.SIGHUP, on_sighup)
     print("worker: started", flush=True)
     faust_worker.execute_from_commandline()
