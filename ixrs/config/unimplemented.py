@@ -67,6 +67,8 @@ NOT_IMPLEMENTED: tuple[Unimplemented, ...] = (
     Unimplemented(
         "general", "cfg.blackhole_filtering.client_community.peering_db", note=_NO_PEERINGDB
     ),
+    Unimplemented("general", "cfg.path_hiding", _disabled,
+                  "ixrs always sends a client the best route it may receive (RFC 7948 §4.1)"),
     Unimplemented("general", "cfg.filtering.max_prefix.count_rejected_routes", _disabled,
                   "the speaker counts every route received, rejected ones included"),
     Unimplemented("general", "cfg.rpki_roas", _set, "ixrs takes VRPs from `ixrs load-rpki`"),

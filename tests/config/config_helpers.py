@@ -47,6 +47,7 @@ ENABLING = {
     "cfg.custom_options": {"bird": {"ipv4": {"protocol": {"config_lines": ["debug all;"]}}}},
     # an option whose unimplemented value is the off one
     "cfg.filtering.max_prefix.count_rejected_routes": False,
+    "cfg.path_hiding": False,
 }
 
 
