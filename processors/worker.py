@@ -30,6 +30,7 @@ from ixrs.config import ConfigError, RouteServerConfig
 from ixrs.config.deploy import Deploy
 from ixrs.eventlog import Stamper, framing_for, producer_config, read_partitions
 from processors.datalog import DataSetReader
+from processors.export import ExportPolicy
 from processors.partition import Output, PartitionProcessor
 from processors.validate import ImportPolicy
 from schemas.events import Position
@@ -43,21 +44,24 @@ class Worker:
         self.deploy, self.bootstrap = deploy, bootstrap
         self.framing = framing_for(deploy.schema_registry)
         self.policy = ImportPolicy(config)
+        self.export = ExportPolicy.from_config(config)
         self.stamper = Stamper("worker", config.version)
         self.datasets = DataSetReader(bootstrap, deploy.topic_prefix, self.framing)
         self.processors: dict[int, PartitionProcessor] = {}
         self.routes_topic = topics.ROUTES.name(deploy.topic_prefix)
         self.producer = Producer(producer_config(bootstrap))
-        self.stats = {"events": 0, "verdicts": 0}
+        self.stats = {"events": 0, "verdicts": 0, "decisions": 0}
 
     def reload(self, config: RouteServerConfig) -> None:
         self.policy = ImportPolicy(config)
+        self.export = ExportPolicy.from_config(config)
         self.stamper.config_version = config.version
         for proc in self.processors.values():
-            proc.policy = self.policy
+            proc.policy, proc.export = self.policy, self.export
 
     def _processor(self, partition: int) -> PartitionProcessor:
-        return PartitionProcessor(partition, self.policy, self.datasets.load, self.stamper)
+        return PartitionProcessor(partition, self.policy, self.datasets.load, self.stamper,
+                                  self.export)
 
     def rebuild(self, partition: int, upto: int) -> PartitionProcessor:
         """The partition's state from its first event up to ``upto`` (exclusive)."""
@@ -90,7 +94,7 @@ class Worker:
                 break
             except BufferError:
                 self.producer.poll(0.1)
-        self.stats["verdicts"] += out.topic is topics.VERDICTS
+        self.stats["verdicts" if out.topic is topics.VERDICTS else "decisions"] += 1
 
     def flush(self) -> None:
         left = self.producer.flush(60)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
-from schemas.events import Verdict
+from schemas.events import Decision, Verdict
 from speaker.codec import Update
 from tests.helpers import kill_quietly, wait_for
 from tests.speaker.bgpclient import BgpTestClient
@@ -90,6 +90,11 @@ def _by_prefix(verdicts: list[Verdict]) -> dict[str, tuple[bool, list[str]]]:
     return out
 
 
+def _decided(speaker: RunningSpeaker) -> dict[str, Decision]:
+    """The decision in force per prefix (the decisions topic is ordered per prefix)."""
+    return {e.prefix: e for e in speaker.events("decisions") if isinstance(e, Decision)}
+
+
 def _vrps(path: Path, asn: int) -> str:
     path.write_text(json.dumps({"roas": [
         {"asn": f"AS{asn}", "prefix": "185.50.0.0/24", "maxLength": 24, "ta": "ripe"}]}))
@@ -129,6 +134,10 @@ def test_routes_in_verdicts_out_and_rpki_changes(pipeline, tmp_path: Path) -> No
     got = wait_for(lambda: (lambda v: v if len(v) == len(expected) else None)(
         _by_prefix(_verdicts(speaker))), 60, "a verdict for every route")
     assert got == expected
+    decisions = wait_for(lambda: (lambda d: d if len(d) == 2 else None)(
+        _decided(speaker)), 60, "a decision for each accepted route")
+    assert {p: d.best.session.peer_address for p, d in decisions.items()} == {
+        "185.50.0.0/24": "127.0.0.2", "185.50.1.0/24": "127.0.0.2"}
 
     def new_verdicts(seen: set[str]) -> list[Verdict] | None:
         fresh = [v for v in _verdicts(speaker) if v.event_id not in seen]
@@ -141,6 +150,8 @@ def test_routes_in_verdicts_out_and_rpki_changes(pipeline, tmp_path: Path) -> No
     assert _by_prefix(new) == {"185.50.0.0/24": (False, ["rpki_invalid"])}, \
         "only the route the VRP covers gets a new verdict"
     assert any(ref.kind == "rpki-vrps" and ref.version for ref in new[0].datasets)
+    wait_for(lambda: _decided(speaker)["185.50.0.0/24"].best is None, 60,
+             "the RPKI-invalid route withdrawn from the decisions")
 
     seen |= {v.event_id for v in new}
     assert _ixrs("load-rpki", _vrps(tmp_path / "valid.json", 3333), *common).returncode == 0
