@@ -2,8 +2,13 @@
 network-namespace LAN, and the speaker writes it to the embedded broker (Tansu).
 
     sudo .venv/bin/python benchmarks/full_table.py                      # 1,000,000 prefixes
+    sudo .venv/bin/python benchmarks/full_table.py --runs 5             # five sessions, median
     sudo .venv/bin/python benchmarks/full_table.py --prefixes 100000    # a quick run
     sudo .venv/bin/python benchmarks/full_table.py --profile py-spy     # and where the time goes
+
+The time varies a lot from session to session, because BIRD packs fewer prefixes into each
+UPDATE the faster the speaker reads, and the speaker's cost is mostly per UPDATE and per
+event: use --runs to see the spread (BIRD loads its table once for all sessions).
 
 What is measured (all times are wall-clock, one clock: every process runs on this machine):
 
@@ -16,13 +21,19 @@ What is measured (all times are wall-clock, one clock: every process runs on thi
   of the last event of the session (RawUpdate or ReceivedRoutes) it produced, after it had
   handled UPDATEs carrying every prefix. This comes from a launcher that wraps a few speaker
   methods (benchmarks/fulltable/launch_speaker.py); the speaker code is unchanged.
-- cross-check, "seen in topic": the moment a consumer inside the namespace, tailing the routes
-  topic from the start of the run, received the event that took the count of announced
-  prefixes to the full table.
+- with --tail, a cross-check, "seen in topic": the moment a consumer inside the namespace,
+  tailing the routes topic from the start of the run, received the event that took the count
+  of announced prefixes to the full table. It is off by default because a consumer tailing
+  a growing partition costs Tansu (memory storage) CPU that grows with the partition: with
+  it the broker burns 3-4 times the CPU, on a machine of two cores shared by all processes.
+  Without it the routes topic is read once the run is over, to count and check the events.
 
-Also reported: prefixes/s over OPEN -> last event acked, peak RSS (VmHWM) of the speaker, the
-broker and BIRD, CPU seconds of each during the session (the speaker's per thread), the events
-written per topic, and the read pauses (windows of events in flight that filled up). With
+Also reported: prefixes/s over OPEN -> last event acked, the UPDATEs BIRD sent (BIRD packs
+fewer prefixes per UPDATE the faster the speaker reads, so this varies from run to run and
+drives the time), the events written per topic, socket reads, read pauses (the window of
+events in flight filled up) and the time stalled waiting for acknowledgements, the share of
+the session the speaker's main thread spent on a CPU, peak RSS (VmHWM) of the speaker, the
+broker and BIRD, and the CPU seconds of each during the session (per thread). With
 ``--profile py-spy`` (py-spy from PyPI in the venv) or ``--profile cprofile`` the speaker is
 profiled over the session and the top functions are printed; the figures of a profiled run
 include the profiler's overhead.
@@ -54,15 +65,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition  # noqa: E402
-
 from fulltable.profiles import cprofile_summary, pyspy_summary  # noqa: E402
 from fulltable.table import Table, write_bird_config  # noqa: E402
+
 from ixrs.eventlog import SingleObjectFraming, consumer_config  # noqa: E402
 from schemas.events import ReceivedRoutes, SessionChange, SessionState  # noqa: E402
 from tests.helpers import wait_for  # noqa: E402
 from tests.interop.system import IxrsOnLan, in_namespace  # noqa: E402
 from tests.lab.daemon import Daemon  # noqa: E402
-from tests.lab.netns import IxpLan, cleanup_stale, run  # noqa: E402
+from tests.lab.netns import Host, IxpLan, cleanup_stale, run  # noqa: E402
 
 NS_PREFIX = "ixrsft"
 RS_AS = 59900
@@ -98,6 +109,13 @@ def thread_cpu(pid: int) -> dict[str, float]:
                     name = f"{name} (main)"
                 out[name] += (int(fields[11]) + int(fields[12])) / CLK_TCK
     return dict(out)
+
+
+def system_busy_s() -> float:
+    """CPU seconds all processes of the machine have used so far (/proc/stat, non-idle)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
 def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
@@ -180,14 +198,13 @@ def count_records(namespace: str, bootstrap: str, topic: str, partitions: int) -
     return in_namespace(namespace, count)
 
 
-# --- the run -----------------------------------------------------------------------------
+# --- one session -------------------------------------------------------------------------
 
 @dataclass
-class Result:
-    args: dict[str, Any]
-    bird_version: str = ""
-    table_s: float = 0.0
-    bird_load_s: float = 0.0
+class Run:
+    """One session: BIRD's whole table into a fresh broker and speaker."""
+
+    index: int
     times: dict[str, float] = field(default_factory=dict)  # wall clock, seconds
     speaker: dict[str, Any] = field(default_factory=dict)  # the launcher's stats
     rss_mb: dict[str, float | None] = field(default_factory=dict)
@@ -197,9 +214,41 @@ class Result:
     distinct: int = 0
     profile: list[str] = field(default_factory=list)
 
+    @property
+    def total(self) -> float:
+        """OPEN -> last event acknowledged, in seconds."""
+        return self.speaker["last_ack"] - self.times["opensent"]
 
-def start_speaker(rs: IxrsOnLan, workdir: Path, stats: Path, cprofile: Path | None
-                  ) -> subprocess.Popen[bytes]:
+    def main_cpu(self) -> float:
+        return sum(v for k, v in self.cpu_s.get("speaker", {}).items() if k.endswith("(main)"))
+
+
+@dataclass
+class Result:
+    args: dict[str, Any]
+    source: str = ""  # the commit, and what under speaker/ schemas/ ixrs/ differs from it
+    bird_version: str = ""
+    table_s: float = 0.0
+    bird_load_s: float = 0.0
+    runs: list[Run] = field(default_factory=list)
+
+    def median_run(self) -> Run:
+        return sorted(self.runs, key=lambda r: r.total)[(len(self.runs) - 1) // 2]
+
+
+@dataclass
+class Lan:
+    """What stays up across sessions: the LAN and BIRD with its table."""
+
+    rs_host: Host
+    bird: Daemon
+    sock: Path
+    general: Path
+    clients: Path
+
+
+def start_speaker(rs: IxrsOnLan, workdir: Path, stats: Path, cprofile: Path | None,
+                  preload: Path | None = None) -> subprocess.Popen[bytes]:
     log = workdir / "speaker.log"
     argv = [sys.executable, str(LAUNCHER), str(stats)]
     if cprofile is not None:
@@ -207,8 +256,12 @@ def start_speaker(rs: IxrsOnLan, workdir: Path, stats: Path, cprofile: Path | No
     argv += ["--", "speaker", "--bootstrap", rs.bootstrap, "--general", str(rs.general),
              "--clients", str(rs.clients), "--deploy", str(rs.deploy),
              "--state-dir", str(workdir / "state")]
+    env = dict(os.environ)
+    env.pop("IXRS_BENCH_PRELOAD", None)
+    if preload is not None:
+        env["IXRS_BENCH_PRELOAD"] = str(preload.resolve())
     with log.open("wb") as sink:
-        proc = rs.host.popen(argv, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = rs.host.popen(argv, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     rs.roles["speaker"] = proc
 
     def ready() -> bool:
@@ -232,7 +285,11 @@ def birdc(socket_path: Path, *command: str) -> str:
 
 
 def bird_route_count(socket_path: Path) -> int:
-    out = run(["birdc", "-s", str(socket_path), "show", "route", "count"], check=False).stdout
+    try:
+        out = run(["birdc", "-s", str(socket_path), "show", "route", "count"], check=False,
+                  timeout=120).stdout
+    except subprocess.TimeoutExpired:  # BIRD is busy loading
+        return -1
     for line in out.splitlines():
         parts = line.split()
         if len(parts) >= 4 and parts[1:4] == ["of", parts[2], "routes"] and parts[0].isdigit():
@@ -240,11 +297,137 @@ def bird_route_count(socket_path: Path) -> int:
     return -1
 
 
+def bird_session_down(socket_path: Path) -> bool:
+    out = run(["birdc", "-s", str(socket_path), "show", "protocols", "ixrs"], check=False).stdout
+    line = next((ln for ln in out.splitlines() if ln.split()[:1] == ["ixrs"]), "")
+    return " down " in f" {line} "
+
+
+def run_session(args: argparse.Namespace, lan: Lan, index: int, workdir: Path,
+                profile: str) -> Run:
+    """BIRD's session enabled, the table ingested and acknowledged, then disabled again."""
+    result = Run(index)
+    workdir.mkdir(parents=True, exist_ok=True)
+    stats_path = workdir / "speaker-stats.json"
+    stats_path.unlink(missing_ok=True)
+    cprofile_path = workdir / "speaker.cprofile" if profile == "cprofile" else None
+    pyspy_path = workdir / "speaker.pyspy.txt"
+    rs = IxrsOnLan(lan.rs_host, workdir, lan.general, lan.clients, partitions=args.partitions)
+    rs.port = 19092 + index  # a fresh port: the last broker's may linger in TIME_WAIT
+    rs.bootstrap = f"127.0.0.1:{rs.port}"
+    namespace = lan.rs_host.namespace
+    assert namespace
+    tail: RoutesTail | None = None
+    pyspy: subprocess.Popen[bytes] | None = None
+    enabled = False
+    try:
+        rs.start_broker()
+        speaker = start_speaker(rs, workdir, stats_path, cprofile_path, args.speaker_preload)
+        assert rs.broker is not None
+        wait_for(lambda: read_stats(stats_path).get("pid") == speaker.pid, 10,
+                 "the speaker's stats")
+        routes_topic = rs.prefix + "routes"
+
+        def start_tail() -> RoutesTail:
+            reader = RoutesTail(namespace, rs.bootstrap, routes_topic, args.partitions)
+            reader.start()
+            reader.ready.wait(30)
+            if reader.error:
+                raise reader.error
+            return reader
+
+        if args.tail:
+            tail = start_tail()
+        pids = {"speaker": speaker.pid, "broker": rs.broker.pid, "bird": lan.bird.pid}
+        cpu_before = {name: thread_cpu(pid) for name, pid in pids.items()}
+        busy_before = system_busy_s()
+        if profile == "py-spy":
+            pyspy = start_pyspy(speaker.pid, pyspy_path, workdir, args.idle)
+
+        # The session: BIRD connects, the speaker ingests.
+        birdc(lan.sock, "enable", "ixrs")
+        enabled = True
+        result.times["enabled"] = time.time()
+
+        def done() -> dict[str, Any] | None:
+            if speaker.poll() is not None:
+                raise RuntimeError(f"speaker exited {speaker.returncode}")
+            if tail is not None and tail.error:
+                raise tail.error
+            st = read_stats(stats_path)
+            if st.get("prefixes", 0) < args.prefixes:
+                return None
+            if st["acks"] < st["produced_windowed"]:
+                return None
+            if tail is not None and len(tail.records) < st["produced"].get(routes_topic, 0):
+                return None
+            return st
+
+        try:
+            st = wait_for(done, args.timeout, "the full table to be acknowledged")
+        except AssertionError:
+            print(f"timed out; speaker stats: {read_stats(stats_path)}", file=sys.stderr)
+            print(birdc(lan.sock, "show", "protocols", "all", "ixrs"), file=sys.stderr)
+            raise
+        time.sleep(0.5)  # nothing more arrives: no duplicate or late UPDATEs
+        result.speaker = read_stats(stats_path)
+        if result.speaker["prefixes"] != st["prefixes"]:
+            print(f"warning: more UPDATEs after the table: {result.speaker}", file=sys.stderr)
+        for name, pid in pids.items():
+            result.rss_mb[name] = vm_hwm_mb(pid)
+            result.cpu_s[name] = cpu_delta(cpu_before[name], thread_cpu(pid))
+        # Whatever else ran on the machine meanwhile (other tests?) slows the session down.
+        ours = sum(sum(c.values()) for c in result.cpu_s.values())
+        result.cpu_s["everything else"] = {"": max(0.0, system_busy_s() - busy_before - ours)}
+        if pyspy is not None:
+            stop_pyspy(pyspy)
+            pyspy = None
+        if tail is None:  # read the routes topic now, after the run
+            tail = start_tail()
+            expected = result.speaker["produced"].get(routes_topic, 0)
+            wait_for(lambda: len(tail.records) >= expected, 120, "the routes topic")
+        tail.stop_event.set()
+        tail.join(10)
+
+        # Read the log back.
+        sessions = rs.events("sessions", partitions=1)
+        changes = [e for e in sessions if isinstance(e, SessionChange)]
+        for state in (SessionState.OPENSENT, SessionState.ESTABLISHED):
+            first = next((e for e in changes if e.state == state), None)
+            if first is None:
+                raise RuntimeError(f"no SessionChange to {state.name} in the log")
+            result.times[state.name.lower()] = first.header.event_time_us / 1e6
+        for key in ("first_update", "last_update", "last_ack"):
+            result.times[key] = result.speaker[key]
+        analyse_routes(result, tail.records, args.prefixes, live=args.tail)
+        result.events["sessions"] = len(sessions)
+        result.events["raw-updates"] = count_records(namespace, rs.bootstrap,
+                                                     rs.prefix + "raw-updates", args.partitions)
+    finally:
+        if pyspy is not None:
+            stop_pyspy(pyspy)
+        if tail is not None:
+            tail.stop_event.set()
+            tail.join(10)
+        if enabled:  # BIRD keeps its table for the next session
+            run(["birdc", "-s", str(lan.sock), "disable", "ixrs"], check=False)
+            with contextlib.suppress(AssertionError):
+                wait_for(lambda: bird_session_down(lan.sock), 30, "BIRD's session down")
+        rs.close()  # SIGTERM: the speaker flushes and exits (and writes its cProfile)
+
+    if profile == "py-spy" and pyspy_path.exists():
+        result.profile = pyspy_summary(pyspy_path, args.top, args.idle)
+    elif cprofile_path is not None and cprofile_path.exists():
+        result.profile = cprofile_summary(cprofile_path, args.top)
+    return result
+
+
 def run_benchmark(args: argparse.Namespace) -> Result:
-    result = Result({k: v for k, v in vars(args).items() if k != "workdir"})
+    result = Result({k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()})
     workdir: Path = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     result.bird_version = run(["bird", "--version"]).stderr.strip() or "bird"
+    result.source = source_version()
 
     started = time.perf_counter()
     table = Table.generate(args.prefixes, args.attr_sets, PEER_AS, args.seed)
@@ -258,132 +441,58 @@ def run_benchmark(args: argparse.Namespace) -> Result:
     check = run(["bird", "-p", "-c", str(conf)], check=False, timeout=300)
     if check.returncode != 0:
         raise RuntimeError(f"bird rejected {conf}: {check.stderr.strip()}")
-
     clients = workdir / "clients.yml"
     clients.write_text(f'clients:\n  - asn: {PEER_AS}\n    ip: "192.0.2.2"\n')
-    general = ROOT / "examples" / "general.yml"
-    stats_path = workdir / "speaker-stats.json"
-    stats_path.unlink(missing_ok=True)
-    cprofile_path = workdir / "speaker.cprofile" if args.profile == "cprofile" else None
-    pyspy_path = workdir / "speaker.pyspy.txt"
 
     cleanup_stale(NS_PREFIX)
-    with IxpLan(NS_PREFIX) as lan:
-        rs_host, peer_host = lan.add_host("rs"), lan.add_host("peer")
+    with IxpLan(NS_PREFIX) as ixp:
+        rs_host, peer_host = ixp.add_host("rs"), ixp.add_host("peer")
         assert rs_host.namespace and rs_host.v4 == "192.0.2.1" and peer_host.v4 == "192.0.2.2"
         sock = bird_dir / "bird.ctl"
         bird = Daemon(peer_host, ["bird", "-f", "-c", str(conf), "-s", str(sock),
                                   "-P", str(bird_dir / "bird.pid")], bird_dir / "bird.log")
-        rs = IxrsOnLan(rs_host, workdir, general, clients, partitions=args.partitions)
-        tail: RoutesTail | None = None
-        pyspy: subprocess.Popen[bytes] | None = None
+        lan = Lan(rs_host, bird, sock, ROOT / "examples" / "general.yml", clients)
         try:
-            # 1. BIRD loads its table with the session disabled: not part of the measurement.
+            # BIRD loads its table with the session disabled: not part of the measurement.
             bird_started = time.perf_counter()
             bird.start()
             wait_for(lambda: bird.running() and bird_route_count(sock) >= args.prefixes,
-                     600, "BIRD to load its table")
+                     900, "BIRD to load its table")
             result.bird_load_s = time.perf_counter() - bird_started
             print(f"BIRD: {args.prefixes:,} routes in its table after "
                   f"{result.bird_load_s:.1f} s (excluded)", flush=True)
-
-            # 2. The broker and the speaker, and a reader of the routes topic.
-            rs.start_broker()
-            speaker = start_speaker(rs, workdir, stats_path, cprofile_path)
-            assert rs.broker is not None
-            wait_for(lambda: read_stats(stats_path).get("pid") == speaker.pid, 10,
-                     "the speaker's stats")
-            routes_topic = rs.prefix + "routes"
-            tail = RoutesTail(rs_host.namespace, rs.bootstrap, routes_topic, args.partitions)
-            tail.start()
-            tail.ready.wait(30)
-            if tail.error:
-                raise tail.error
-            pids = {"speaker": speaker.pid, "broker": rs.broker.pid, "bird": bird.pid}
-            cpu_before = {name: thread_cpu(pid) for name, pid in pids.items()}
-            if args.profile == "py-spy":
-                pyspy = start_pyspy(speaker.pid, pyspy_path, workdir)
-
-            # 3. The session: BIRD connects, the speaker ingests.
-            birdc(sock, "enable", "ixrs")
-            enabled = time.time()
-            print("BIRD session enabled; waiting for the table to be acknowledged", flush=True)
-
-            def done() -> dict[str, Any] | None:
-                if speaker.poll() is not None:
-                    raise RuntimeError(f"speaker exited {speaker.returncode}")
-                if tail is not None and tail.error:
-                    raise tail.error
-                st = read_stats(stats_path)
-                if st.get("prefixes", 0) < args.prefixes:
-                    return None
-                if st["acks"] < st["produced_windowed"]:
-                    return None
-                if len(tail.records) < st["produced"].get(routes_topic, 0):  # type: ignore[union-attr]
-                    return None
-                return st
-
-            try:
-                st = wait_for(done, args.timeout, "the full table to be acknowledged")
-            except AssertionError:
-                st = read_stats(stats_path)
-                print(f"timed out; speaker stats: {st}", file=sys.stderr)
-                print(birdc(sock, "show", "protocols", "all", "ixrs"), file=sys.stderr)
-                raise
-            # Quiet for a moment: nothing else arrives (no duplicate or late UPDATEs).
-            time.sleep(0.5)
-            result.speaker = read_stats(stats_path)
-            if result.speaker["prefixes"] != st["prefixes"]:
-                print(f"warning: more UPDATEs after the table: {result.speaker}",
-                      file=sys.stderr)
-            for name, pid in pids.items():
-                result.rss_mb[name] = vm_hwm_mb(pid)
-                result.cpu_s[name] = cpu_delta(cpu_before[name], thread_cpu(pid))
-            if pyspy is not None:
-                stop_pyspy(pyspy)
-                pyspy = None
-            tail.stop_event.set()
-            tail.join(10)
-
-            # 4. Read the log back.
-            result.times["enabled"] = enabled
-            sessions = rs.events("sessions", partitions=1)
-            changes = [e for e in sessions if isinstance(e, SessionChange)]
-            for state in (SessionState.OPENSENT, SessionState.ESTABLISHED):
-                first = next((e for e in changes if e.state == state), None)
-                if first is None:
-                    raise RuntimeError(f"no SessionChange to {state.name} in the log")
-                result.times[state.name.lower()] = first.header.event_time_us / 1e6
-            for key in ("first_update", "last_update", "last_ack"):
-                result.times[key] = result.speaker[key]
-            analyse_routes(result, tail.records, args.prefixes)
-            result.events["sessions"] = len(sessions)
-            result.events["raw-updates"] = count_records(
-                rs_host.namespace, rs.bootstrap, rs.prefix + "raw-updates", args.partitions)
+            for index in range(args.runs):
+                # A profile of the first session only; the others show the variation.
+                profile = args.profile if index == 0 else "none"
+                one = run_session(args, lan, index, workdir / f"run-{index + 1}", profile)
+                result.runs.append(one)
+                print(f"session {index + 1}/{args.runs}: {one.total:.2f} s, "
+                      f"{one.speaker['updates']:,} UPDATEs", flush=True)
         finally:
-            if pyspy is not None:
-                stop_pyspy(pyspy)
-            if tail is not None:
-                tail.stop_event.set()
-                tail.join(10)
-            rs.close()  # SIGTERM: the speaker shuts its session down and flushes
             bird.kill9()  # BIRD takes many seconds to shut 1M routes down cleanly
-
-    if args.profile == "py-spy" and pyspy_path.exists():
-        result.profile = pyspy_summary(pyspy_path, args.top)
-    elif cprofile_path is not None and cprofile_path.exists():
-        result.profile = cprofile_summary(cprofile_path, args.top)
     return result
 
 
-def start_pyspy(pid: int, out: Path, workdir: Path) -> subprocess.Popen[bytes]:
+def source_version() -> str:
+    """The commit the speaker runs from, plus uncommitted changes to it (read-only git)."""
+    git = ["git", "--no-optional-locks", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True, check=False).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "speaker", "schemas", "ixrs"],
+                           capture_output=True, text=True, check=False).stdout.split("\n")
+    changed = [line[3:] for line in dirty if line.strip()]
+    return head + (f" + uncommitted {', '.join(changed)}" if changed else "")
+
+
+def start_pyspy(pid: int, out: Path, workdir: Path, idle: bool = False
+                ) -> subprocess.Popen[bytes]:
     exe = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
     if exe is None:
         raise RuntimeError("py-spy is not installed: .venv/bin/pip install py-spy")
     log = (workdir / "py-spy.log").open("wb")
     proc = subprocess.Popen(
         [exe, "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "--function",
-         "--threads", "--nonblocking", "--output", str(out)],
+         "--threads", "--nonblocking", *(["--idle"] if idle else []), "--output", str(out)],
         stdout=log, stderr=subprocess.STDOUT)
     time.sleep(1.0)  # attaching takes a moment
     if proc.poll() is not None:
@@ -400,47 +509,46 @@ def stop_pyspy(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def analyse_routes(result: Result, records: list[tuple[float, int, int, bytes]],
-                   target: int) -> None:
+def analyse_routes(result: Run, records: list[tuple[float, int, int, bytes]],
+                   target: int, live: bool) -> None:
     framing = SingleObjectFraming()
     kinds: Counter[str] = Counter()
     announced = 0
     prefixes: set[str] = set()
     reached: float | None = None
-    last_create = 0
-    for arrival, _partition, ts, value in records:
+    for arrival, _partition, _ts, value in records:
         event = framing.decode(value)
         kinds[type(event).__name__] += 1
         if isinstance(event, ReceivedRoutes):
             announced += len(event.announced)
             prefixes.update(event.announced)
-            last_create = max(last_create, ts)
             if reached is None and announced >= target:
                 reached = arrival
     result.announced, result.distinct = announced, len(prefixes)
     result.events.update({f"routes: {k}": n for k, n in sorted(kinds.items())})
     result.events["routes"] = len(records)
-    if reached is not None:
+    if reached is not None and live:
         result.times["seen_in_topic"] = reached
-    if last_create:
-        result.times["last_create_ts"] = last_create / 1000
 
 
 # --- the report --------------------------------------------------------------------------
 
-def report(result: Result) -> str:
-    t = result.times
-    st = result.speaker
+def _table(rows: list[tuple[str, str]]) -> list[str]:
+    width = max(len(r[0]) for r in rows)
+    return [f"{name:<{width}}  {value}" for name, value in rows]
+
+
+def run_rows(result: Result, one: Run) -> list[tuple[str, str]]:
+    t, st = one.times, one.speaker
     n = result.args["prefixes"]
-    open_t = t["opensent"]
-    total = st["last_ack"] - open_t
+    open_t, total = t["opensent"], one.total
     rows: list[tuple[str, str]] = []
 
     def add(name: str, value: str) -> None:
         rows.append((name, value))
 
     def since_open(key: str) -> str:
-        return f"{t[key] - open_t:8.2f} s" if key in t and t[key] else "n/a"
+        return f"{t[key] - open_t:8.2f} s" if t.get(key) else "n/a"
 
     add("prefixes announced by BIRD", f"{n:,} IPv4 ({result.args['attr_sets']:,} attribute sets)")
     add("BIRD table load (excluded)", f"{result.bird_load_s:8.2f} s")
@@ -448,34 +556,71 @@ def report(result: Result) -> str:
     add("OPEN -> first UPDATE handled", since_open("first_update"))
     add("OPEN -> last UPDATE handled", since_open("last_update"))
     add("OPEN -> last event acknowledged", f"{total:8.2f} s   <== end to end")
-    add(f"OPEN -> {n:,}th prefix seen in topic", since_open("seen_in_topic"))
+    if "seen_in_topic" in t:
+        add(f"OPEN -> {n:,}th prefix seen in topic", since_open("seen_in_topic"))
     add("prefixes/s (OPEN -> last ack)", f"{n / total:,.0f}")
-    add("UPDATEs received", f"{st['updates']:,} ({n / max(st['updates'], 1):,.0f} prefixes each)")
+    add("UPDATEs received", f"{st['updates']:,} ({n / max(st['updates'], 1):,.1f} prefixes each)")
     produced = st["produced"]
     add("events written", f"{sum(produced.values()):,}")
     for topic, count in sorted(produced.items()):
         add(f"  {topic}", f"{count:,}")
     add("  in the routes topic, read back",
-        ", ".join(f"{k.split(': ')[1]} {v:,}" for k, v in result.events.items()
+        ", ".join(f"{k.split(': ')[1]} {v:,}" for k, v in one.events.items()
                   if k.startswith("routes: ")))
-    add("  prefixes in ReceivedRoutes", f"{result.announced:,} ({result.distinct:,} distinct)")
-    add("read pauses (window of 2000 full)",
-        f"{st['pauses']:,}, {st['paused_s']:.2f} s paused in all, longest {st['max_paused_s']:.3f} s")
+    add("  prefixes in ReceivedRoutes", f"{one.announced:,} ({one.distinct:,} distinct)")
+    add("socket reads (data_received)",
+        f"{st['reads']:,}, {st['read_bytes'] / max(st['reads'], 1) / 1024:,.0f} KiB each")
+    add("read pauses (window full)", f"{st['pauses']:,}")
+    add("  stalled waiting for acks", f"{st['stalled_s']:8.2f} s in all, longest "
+        f"{st['max_stall_s']:.3f} s")
+    add("speaker main thread on CPU", f"{100 * one.main_cpu() / total:7.0f} % of OPEN -> last ack"
+        f" ({1e6 * one.main_cpu() / max(sum(produced.values()), 1):.0f} us per event)")
     for name in ("speaker", "broker", "bird"):
-        rss = result.rss_mb.get(name)
+        rss = one.rss_mb.get(name)
         add(f"peak RSS {name}", f"{rss:,.0f} MB" if rss is not None else "n/a")
     for name in ("speaker", "broker", "bird"):
-        cpu = result.cpu_s.get(name, {})
+        cpu = one.cpu_s.get(name, {})
         busy = sorted(((v, k) for k, v in cpu.items() if v >= 0.05), reverse=True)
         detail = ", ".join(f"{k} {v:.1f}" for v, k in busy[:4])
         add(f"CPU s during session, {name}", f"{sum(cpu.values()):6.1f}  ({detail})")
-    width = max(len(r[0]) for r in rows)
-    lines = [f"{name:<{width}}  {value}" for name, value in rows]
+    other = sum(one.cpu_s.get("everything else", {}).values())
+    add("CPU s during session, everything else", f"{other:6.1f}  (the harness, py-spy, and any "
+        "other process: should be small)")
+    add("speaker source", result.source or "?")
+    return rows
+
+
+def report(result: Result) -> str:
+    a = result.args
     head = (f"full-table ingest: {result.bird_version} -> ixrs speaker -> Tansu, "
-            f"{result.args['partitions']} routes partitions, "
-            f"{'extended messages' if result.args['extended_messages'] else '4096-byte UPDATEs'}"
-            f"{', profiled with ' + result.args['profile'] if result.args['profile'] != 'none' else ''}")
-    return "\n".join([head, "-" * len(head), *lines])
+            f"{a['partitions']} routes partitions, "
+            f"{'extended messages' if a['extended_messages'] else '4096-byte UPDATEs'}")
+    if a["profile"] != "none":
+        head += f", first session profiled with {a['profile']}"
+    if a["tail"]:
+        head += ", routes topic tailed during the run"
+    if a.get("speaker_preload"):
+        head += f"\nSPEAKER PATCHED AT RUN TIME by {a['speaker_preload']}"
+    lines = [head, "-" * max(map(len, head.splitlines()))]
+    median = result.median_run()
+    if len(result.runs) > 1:
+        lines.append(f"{len(result.runs)} sessions, BIRD keeping its table between them:")
+        lines.append("  session  OPEN->last ack  prefixes/s  UPDATEs  events   main-thread CPU"
+                     "  broker CPU  other CPU")
+        for one in result.runs:
+            events = sum(one.speaker["produced"].values())
+            lines.append(
+                f"  {one.index + 1:>7}  {one.total:12.2f} s  {a['prefixes'] / one.total:10,.0f}"
+                f"  {one.speaker['updates']:7,}  {events:7,}  {one.main_cpu():13.1f} s"
+                f"  {sum(one.cpu_s.get('broker', {}).values()):8.1f} s"
+                f"  {sum(one.cpu_s.get('everything else', {}).values()):7.1f} s")
+        totals = sorted(r.total for r in result.runs)
+        lines.append(f"  median {median.total:.2f} s, min {totals[0]:.2f} s, "
+                     f"max {totals[-1]:.2f} s; details of the median session "
+                     f"({median.index + 1}):")
+        lines.append("")
+    lines += _table(run_rows(result, median))
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -483,14 +628,28 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n".join(__doc__.splitlines()[1:]))
     parser.add_argument("--prefixes", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=1,
+                        help="sessions, each into a fresh broker and speaker, BIRD loading its "
+                             "table once; the report gives each and details the median")
     parser.add_argument("--attr-sets", type=int, default=3000,
-                        help="distinct attribute sets (default 3000)")
+                        help="distinct attribute sets (default 3000; BIRD's load time grows "
+                             "fast with them: 20000 takes about 3 minutes)")
     parser.add_argument("--partitions", type=int, default=8,
                         help="routes partitions (default 8, the deployment default)")
     parser.add_argument("--extended-messages", action="store_true",
                         help="let BIRD send UPDATEs of up to 64 KiB (RFC 8654)")
-    parser.add_argument("--profile", choices=("none", "py-spy", "cprofile"), default="none")
+    parser.add_argument("--profile", choices=("none", "py-spy", "cprofile"), default="none",
+                        help="profile the speaker during the first session")
+    parser.add_argument("--idle", action="store_true",
+                        help="py-spy: count idle samples too (threads waiting in select, "
+                             "locks, sleeps), to see where the speaker waits")
     parser.add_argument("--top", type=int, default=25, help="functions shown per profile list")
+    parser.add_argument("--tail", action="store_true",
+                        help="also read the routes topic during the run, from inside the "
+                             "namespace, for the 'seen in topic' figure (costs the broker CPU)")
+    parser.add_argument("--speaker-preload", type=Path, metavar="FILE.py",
+                        help="what-if experiments: run FILE.py in the speaker process before "
+                             "it starts, to patch it at run time (the report says so)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds to wait for the table to be acknowledged")
@@ -502,17 +661,20 @@ def main() -> int:
     missing = [t for t in ("bird", "birdc", "ip", "setpriv") if shutil.which(t) is None]
     if missing:
         parser.error(f"not installed: {', '.join(missing)}")
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     if args.workdir is None:
         args.workdir = Path(tempfile.mkdtemp(prefix="ixrs-fulltable-"))
     result = run_benchmark(args)
     text = report(result)
-    (args.workdir / "results.json").write_text(json.dumps(result.__dict__, indent=1,
-                                                          default=str))
+    (args.workdir / "results.json").write_text(
+        json.dumps(result, indent=1, default=lambda o: getattr(o, "__dict__", str(o))))
     (args.workdir / "report.txt").write_text(text + "\n")
-    if result.profile:
-        (args.workdir / "profile.txt").write_text("\n".join(result.profile) + "\n")
-        print(f"\nspeaker profile ({args.profile}):")
-        print("\n".join(result.profile))
+    profile = result.runs[0].profile
+    if profile:
+        (args.workdir / "profile.txt").write_text("\n".join(profile) + "\n")
+        print(f"\nspeaker profile ({args.profile}, session 1):")
+        print("\n".join(profile))
     print()
     print(text)
     print(f"\nfiles: {args.workdir}")

@@ -3,16 +3,21 @@ unchanged: a few of its methods are wrapped before it starts.
 
     python benchmarks/fulltable/launch_speaker.py STATS.json [--cprofile OUT] -- speaker ARGS...
 
-STATS.json is rewritten every 0.1 s (and at exit) with wall-clock times (time.time()):
+STATS.json is rewritten every 0.25 s (and at exit) with wall-clock times (time.time()):
 - first_update / last_update: when the speaker began / finished handling an UPDATE
   (Speaker.update_received: decode done, events handed to the producer);
 - last_ack: when the event loop processed the latest delivery report of a session event
   (Window._acked: the broker has acknowledged it), last_drain: when a session's window of
   events in flight last fell to zero;
 - counts: UPDATEs and prefixes (the speaker's own stats), events produced per topic, acks,
-  read pauses (window full) and the time spent paused.
+  socket reads (data_received calls) and their bytes, read pauses (window full), and the
+  time stalled: from the end of the data_received call that filled the window (everything
+  read so far is handled) to the resumption of reading.
 
 The wrappers cost one extra Python call per event and per UPDATE.
+
+IXRS_BENCH_PRELOAD=FILE.py runs FILE.py before the speaker starts: for what-if experiments
+that patch the speaker at run time (the benchmark's figures are of the unpatched speaker).
 """
 
 from __future__ import annotations
@@ -38,10 +43,12 @@ class Stats:
         self.ack_errors = 0
         self.produced: Counter[str] = Counter()
         self.produced_windowed = 0
+        self.reads = 0
+        self.read_bytes = 0
         self.pauses = 0
-        self.paused_s = 0.0
-        self.max_paused_s = 0.0
-        self._paused_at: float | None = None
+        self.stalled_s = 0.0
+        self.max_stall_s = 0.0
+        self._stall_at: float | None = None
 
     def snapshot(self) -> dict[str, Any]:
         sp = self.speaker
@@ -57,9 +64,11 @@ class Stats:
             "ack_errors": self.ack_errors,
             "produced": dict(self.produced),
             "produced_windowed": self.produced_windowed,
+            "reads": self.reads,
+            "read_bytes": self.read_bytes,
             "pauses": self.pauses,
-            "paused_s": self.paused_s,
-            "max_paused_s": self.max_paused_s,
+            "stalled_s": self.stalled_s,
+            "max_stall_s": self.max_stall_s,
         }
 
 
@@ -110,28 +119,37 @@ def install(st: Stats) -> None:
 
     service.Speaker.update_received = _update_received  # type: ignore[method-assign]
 
+    data_received = transport.BgpProtocol.data_received
     pause = transport.BgpProtocol._pause_reading
     resume = transport.BgpProtocol._resume_reading
 
+    def _data_received(self: Any, data: bytes) -> None:
+        st.reads += 1
+        st.read_bytes += len(data)
+        data_received(self, data)
+        if self._paused and st._stall_at is None:
+            # Everything read is handled; nothing to do until the window drains.
+            st._stall_at = time.perf_counter()
+
     def _pause(self: Any) -> None:
         st.pauses += 1
-        st._paused_at = time.perf_counter()
         pause(self)
 
     def _resume(self: Any, task: Any) -> None:
-        if st._paused_at is not None:
-            waited = time.perf_counter() - st._paused_at
-            st.paused_s += waited
-            st.max_paused_s = max(st.max_paused_s, waited)
-            st._paused_at = None
+        if st._stall_at is not None:
+            waited = time.perf_counter() - st._stall_at
+            st.stalled_s += waited
+            st.max_stall_s = max(st.max_stall_s, waited)
+            st._stall_at = None
         resume(self, task)
 
+    transport.BgpProtocol.data_received = _data_received  # type: ignore[method-assign]
     transport.BgpProtocol._pause_reading = _pause  # type: ignore[method-assign]
     transport.BgpProtocol._resume_reading = _resume  # type: ignore[method-assign]
 
 
 def _writer(st: Stats, path: str, stop: threading.Event) -> None:
-    while not stop.wait(0.1):
+    while not stop.wait(0.25):
         _write(st, path)
 
 
@@ -150,8 +168,12 @@ def main(argv: list[str]) -> int:
         profile_path, rest = rest[1], rest[2:]
     if rest[:1] == ["--"]:
         rest = rest[1:]
+    preload = os.environ.get("IXRS_BENCH_PRELOAD")
+    if preload:  # experiments: a file that patches the speaker at run time, e.g. a what-if
+        with open(preload) as f:
+            exec(compile(f.read(), preload, "exec"), {"__name__": "preload", "__file__": preload})
     st = Stats()
-    install(st)
+    install(st)  # after the preload, so that the hooks wrap what it patched
     stop = threading.Event()
     threading.Thread(target=_writer, args=(st, stats_path, stop), name="bench-stats",
                      daemon=True).start()

@@ -22,8 +22,12 @@ def _short(frame: str) -> str:
     return f"{match.group('func')} ({path})"
 
 
-def pyspy_summary(path: Path, top: int = 25) -> list[str]:
-    """Per thread: its share of samples; then functions by own and by inclusive samples."""
+def pyspy_summary(path: Path, top: int = 25, idle: bool = False) -> list[str]:
+    """Per thread: its share of samples; then functions by own and by inclusive samples.
+
+    With idle samples (py-spy --idle), the function lists are of the main thread only, and
+    its own-time list shows where it waits (select, lock acquisition) as well as where it
+    works."""
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     threads: Counter[str] = Counter()
@@ -39,15 +43,20 @@ def pyspy_summary(path: Path, top: int = 25) -> list[str]:
         frames = [f for f in frames if not f.startswith(("process ", "thread "))]
         if not frames:
             continue
-        total += count
         threads[thread] += count
+        if idle and "MainThread" not in thread:
+            continue
+        total += count
         self_time[_short(frames[-1])] += count
         for name in {_short(f) for f in frames}:
             inclusive[name] += count
     if not total:
         return ["(no samples)"]
-    out = [f"{total} samples (non-idle)", "threads:"]
-    out += [f"  {100 * n / total:5.1f}%  {name}" for name, n in threads.most_common()]
+    all_samples = sum(threads.values())
+    out = [f"{all_samples} samples ({'idle included' if idle else 'non-idle'})", "threads:"]
+    out += [f"  {100 * n / all_samples:5.1f}%  {name}" for name, n in threads.most_common()]
+    if idle:
+        out.append(f"main thread only ({total} samples, idle included):")
     out.append("own time (the function itself, not what it calls):")
     out += [f"  {100 * n / total:5.1f}%  {name}" for name, n in self_time.most_common(top)]
     out.append("inclusive time (the function and what it calls):")
