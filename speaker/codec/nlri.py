@@ -31,6 +31,8 @@ def _cleared(chunk: bytes, plen: int) -> bytes:
     return chunk[:-1] + bytes((chunk[-1] & ~_HOST_BITS[plen] & 0xFF,))
 
 
+# decode_ipv4 and decode_ipv6 are two loops of the same shape on purpose: this is the
+# per-prefix hot path, and neither should pay for the other family's branches.
 def decode_ipv4(data: bytes) -> tuple[str, ...]:
     """Every IPv4 prefix in an NLRI or Withdrawn Routes field."""
     out: list[str] = []
