@@ -17,10 +17,12 @@ What is measured (all times are wall-clock, one clock: every process runs on thi
   topic). BIRD's own load time (config parse plus 1M static routes into its table) is measured
   separately and excluded: its BGP protocol starts disabled and is enabled with birdc only
   once its table is full.
-- end, "last event acked": the moment the speaker's event loop handled the delivery report
-  of the last event of the session (RawUpdate or ReceivedRoutes) it produced, after it had
-  handled UPDATEs carrying every prefix. This comes from a launcher that wraps a few speaker
-  methods (benchmarks/fulltable/launch_speaker.py); the speaker code is unchanged.
+- end, "last event acked": the moment the session's window of events in flight drained for
+  the last time, i.e. the speaker's event loop handled the broker's acknowledgement (delivery
+  report) of the last RawUpdate or ReceivedRoutes event it produced, once it had handled
+  UPDATEs carrying every prefix. This comes from a launcher that wraps a few speaker methods
+  (benchmarks/fulltable/launch_speaker.py); the speaker code is unchanged. The events written
+  are counted by reading the topics back afterwards.
 - with --tail, a cross-check, "seen in topic": the moment a consumer inside the namespace,
   tailing the routes topic from the start of the run, received the event that took the count
   of announced prefixes to the full table. It is off by default because a consumer tailing
@@ -33,7 +35,9 @@ fewer prefixes per UPDATE the faster the speaker reads, so this varies from run 
 drives the time), the events written per topic, socket reads, read pauses (the window of
 events in flight filled up) and the time stalled waiting for acknowledgements, the share of
 the session the speaker's main thread spent on a CPU, peak RSS (VmHWM) of the speaker, the
-broker and BIRD, and the CPU seconds of each during the session (per thread). With
+broker and BIRD, and the CPU seconds of each during the session (per thread), and of
+everything else on the machine: the machine has two cores, and a session during which other
+processes ran (other tests) is flagged as disturbed. With
 ``--profile py-spy`` (py-spy from PyPI in the venv) or ``--profile cprofile`` the speaker is
 profiled over the session and the top functions are printed; the figures of a profiled run
 include the profiler's overhead.
@@ -137,7 +141,8 @@ class RoutesTail(threading.Thread):
         self.partitions = partitions
         self.records: list[tuple[float, int, int, bytes]] = []  # arrival, partition, ts, value
         self.ready = threading.Event()
-        self.stop_event = threading.Event()
+        self.finish = threading.Event()  # set: stop at the end of every partition
+        self.stop_event = threading.Event()  # set: stop now
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -154,15 +159,20 @@ class RoutesTail(threading.Thread):
                 consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING)
                                  for p in range(self.partitions)])
                 self.ready.set()
+                at_end: set[int] = set()
                 while not self.stop_event.is_set():
+                    if self.finish.is_set() and len(at_end) == self.partitions:
+                        break
                     batch = consumer.consume(2000, 0.05)
                     now = time.time()
                     for msg in batch:
                         err = msg.error()
                         if err is not None:
                             if err.code() == KafkaError._PARTITION_EOF:
+                                at_end.add(msg.partition())
                                 continue
                             raise RuntimeError(f"reading {self.topic}: {err}")
+                        at_end.discard(msg.partition())
                         self.records.append((now, msg.partition(), msg.timestamp()[1],
                                              msg.value()))
             finally:
@@ -217,7 +227,15 @@ class Run:
     @property
     def total(self) -> float:
         """OPEN -> last event acknowledged, in seconds."""
-        return self.speaker["last_ack"] - self.times["opensent"]
+        return self.speaker["last_drain"] - self.times["opensent"]
+
+    @property
+    def events_written(self) -> int:
+        return sum(v for k, v in self.events.items() if ":" not in k)
+
+    def disturbed(self) -> bool:
+        """Did other processes take more than a tenth of a core during the session?"""
+        return sum(self.cpu_s.get("everything else", {}).values()) > 0.1 * self.total
 
     def main_cpu(self) -> float:
         return sum(v for k, v in self.cpu_s.get("speaker", {}).items() if k.endswith("(main)"))
@@ -338,11 +356,13 @@ def run_session(args: argparse.Namespace, lan: Lan, index: int, workdir: Path,
 
         if args.tail:
             tail = start_tail()
-        pids = {"speaker": speaker.pid, "broker": rs.broker.pid, "bird": lan.bird.pid}
-        cpu_before = {name: thread_cpu(pid) for name, pid in pids.items()}
-        busy_before = system_busy_s()
+        pids = {"speaker": speaker.pid, "broker": rs.broker.pid, "bird": lan.bird.pid,
+                "harness": os.getpid()}  # this script: with --tail, it reads the topic
         if profile == "py-spy":
             pyspy = start_pyspy(speaker.pid, pyspy_path, workdir, args.idle)
+            pids["py-spy"] = pyspy.pid
+        cpu_before = {name: thread_cpu(pid) for name, pid in pids.items()}
+        busy_before = system_busy_s()
 
         # The session: BIRD connects, the speaker ingests.
         birdc(lan.sock, "enable", "ixrs")
@@ -355,11 +375,12 @@ def run_session(args: argparse.Namespace, lan: Lan, index: int, workdir: Path,
             if tail is not None and tail.error:
                 raise tail.error
             st = read_stats(stats_path)
-            if st.get("prefixes", 0) < args.prefixes:
+            if st.get("failed"):
+                raise RuntimeError(f"the broker refused events: {st['failed']}")
+            if st.get("prefixes", 0) < args.prefixes or st["sessions"] != 1:
                 return None
-            if st["acks"] < st["produced_windowed"]:
-                return None
-            if tail is not None and len(tail.records) < st["produced"].get(routes_topic, 0):
+            # Every UPDATE handled, and every event of them acknowledged since.
+            if st["pending"] or not st["last_drain"] or st["last_drain"] < st["last_update"]:
                 return None
             return st
 
@@ -384,10 +405,10 @@ def run_session(args: argparse.Namespace, lan: Lan, index: int, workdir: Path,
             pyspy = None
         if tail is None:  # read the routes topic now, after the run
             tail = start_tail()
-            expected = result.speaker["produced"].get(routes_topic, 0)
-            wait_for(lambda: len(tail.records) >= expected, 120, "the routes topic")
-        tail.stop_event.set()
-        tail.join(10)
+        tail.finish.set()  # to the end of every partition
+        tail.join(300)
+        if tail.error:
+            raise tail.error
 
         # Read the log back.
         sessions = rs.events("sessions", partitions=1)
@@ -397,7 +418,7 @@ def run_session(args: argparse.Namespace, lan: Lan, index: int, workdir: Path,
             if first is None:
                 raise RuntimeError(f"no SessionChange to {state.name} in the log")
             result.times[state.name.lower()] = first.header.event_time_us / 1e6
-        for key in ("first_update", "last_update", "last_ack"):
+        for key in ("first_update", "last_update", "last_drain"):
             result.times[key] = result.speaker[key]
         analyse_routes(result, tail.records, args.prefixes, live=args.tail)
         result.events["sessions"] = len(sessions)
@@ -560,13 +581,11 @@ def run_rows(result: Result, one: Run) -> list[tuple[str, str]]:
         add(f"OPEN -> {n:,}th prefix seen in topic", since_open("seen_in_topic"))
     add("prefixes/s (OPEN -> last ack)", f"{n / total:,.0f}")
     add("UPDATEs received", f"{st['updates']:,} ({n / max(st['updates'], 1):,.1f} prefixes each)")
-    produced = st["produced"]
-    add("events written", f"{sum(produced.values()):,}")
-    for topic, count in sorted(produced.items()):
-        add(f"  {topic}", f"{count:,}")
-    add("  in the routes topic, read back",
-        ", ".join(f"{k.split(': ')[1]} {v:,}" for k, v in one.events.items()
-                  if k.startswith("routes: ")))
+    add("events written (read back)", f"{one.events_written:,}")
+    for topic in ("routes", "raw-updates", "sessions"):
+        kinds = ", ".join(f"{k.split(': ')[1]} {v:,}" for k, v in one.events.items()
+                          if k.startswith(f"{topic}: "))
+        add(f"  {topic}", f"{one.events.get(topic, 0):,}" + (f" ({kinds})" if kinds else ""))
     add("  prefixes in ReceivedRoutes", f"{one.announced:,} ({one.distinct:,} distinct)")
     add("socket reads (data_received)",
         f"{st['reads']:,}, {st['read_bytes'] / max(st['reads'], 1) / 1024:,.0f} KiB each")
@@ -574,18 +593,20 @@ def run_rows(result: Result, one: Run) -> list[tuple[str, str]]:
     add("  stalled waiting for acks", f"{st['stalled_s']:8.2f} s in all, longest "
         f"{st['max_stall_s']:.3f} s")
     add("speaker main thread on CPU", f"{100 * one.main_cpu() / total:7.0f} % of OPEN -> last ack"
-        f" ({1e6 * one.main_cpu() / max(sum(produced.values()), 1):.0f} us per event)")
+        f" ({1e6 * one.main_cpu() / max(one.events_written, 1):.0f} us per event)")
     for name in ("speaker", "broker", "bird"):
         rss = one.rss_mb.get(name)
         add(f"peak RSS {name}", f"{rss:,.0f} MB" if rss is not None else "n/a")
-    for name in ("speaker", "broker", "bird"):
-        cpu = one.cpu_s.get(name, {})
+    for name in ("speaker", "broker", "bird", "py-spy", "harness"):
+        if name not in one.cpu_s:
+            continue
+        cpu = one.cpu_s[name]
         busy = sorted(((v, k) for k, v in cpu.items() if v >= 0.05), reverse=True)
         detail = ", ".join(f"{k} {v:.1f}" for v, k in busy[:4])
         add(f"CPU s during session, {name}", f"{sum(cpu.values()):6.1f}  ({detail})")
     other = sum(one.cpu_s.get("everything else", {}).values())
-    add("CPU s during session, everything else", f"{other:6.1f}  (the harness, py-spy, and any "
-        "other process: should be small)")
+    add("CPU s during session, everything else", f"{other:6.1f}  (other processes: should be "
+        "about 0)" + ("  <== DISTURBED" if one.disturbed() else ""))
     add("speaker source", result.source or "?")
     return rows
 
@@ -608,12 +629,16 @@ def report(result: Result) -> str:
         lines.append("  session  OPEN->last ack  prefixes/s  UPDATEs  events   main-thread CPU"
                      "  broker CPU  other CPU")
         for one in result.runs:
-            events = sum(one.speaker["produced"].values())
+            events = one.events_written
             lines.append(
                 f"  {one.index + 1:>7}  {one.total:12.2f} s  {a['prefixes'] / one.total:10,.0f}"
                 f"  {one.speaker['updates']:7,}  {events:7,}  {one.main_cpu():13.1f} s"
                 f"  {sum(one.cpu_s.get('broker', {}).values()):8.1f} s"
                 f"  {sum(one.cpu_s.get('everything else', {}).values()):7.1f} s")
+        disturbed = [str(r.index + 1) for r in result.runs if r.disturbed()]
+        if disturbed:
+            lines.append(f"  WARNING: other processes used the CPU during session(s) "
+                         f"{', '.join(disturbed)}: their figures are not comparable")
         totals = sorted(r.total for r in result.runs)
         lines.append(f"  median {median.total:.2f} s, min {totals[0]:.2f} s, "
                      f"max {totals[-1]:.2f} s; details of the median session "
