@@ -649,9 +649,10 @@ def report(result: Result) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+    first, _, rest = __doc__.partition("\n\n")
+    parser = argparse.ArgumentParser(description=" ".join(first.split()),
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[1:]))
+                                     epilog=rest)
     parser.add_argument("--prefixes", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=1,
                         help="sessions, each into a fresh broker and speaker, BIRD loading its "
