@@ -77,7 +77,7 @@ class PartitionProcessor:
         return []
 
     def _routes(self, position: Position, event: ReceivedRoutes) -> list[Output]:
-        if self.rib._stale(event.session):
+        if self.rib.stale(event.session):
             return []  # a late event of a session or incarnation that is gone
         changed = self._forget(self.rib.apply(event))
         verdict = judge(event, position, self.stamper.header(), self.policy, self.data)

@@ -51,7 +51,8 @@ class AdjRibIn:
             return self._incarnation(event)
         return set()
 
-    def _stale(self, session: Session) -> bool:
+    def stale(self, session: Session) -> bool:
+        """Whether events of this session are ignored: its epoch or incarnation is gone."""
         current = self.incarnations.get(session.speaker_id)
         if current is not None and session.epoch.incarnation != current:
             return True
@@ -64,7 +65,7 @@ class AdjRibIn:
 
     def _routes(self, event: ReceivedRoutes) -> set[str]:
         session = event.session
-        if self._stale(session):
+        if self.stale(session):
             return set()
         key = peer_key(session)
         changed: set[str] = set()
