@@ -93,6 +93,10 @@ BROKER = TopicSpec(
     "The broker-incarnation record; the first record is authoritative.",
 )
 
+# DataSetMarker.kind of a marker saying that a configuration version comes into force
+# (ixrs.prepare.publish_config writes one into every routes partition).
+CONFIG_MARKER = "config"
+
 ALL: tuple[TopicSpec, ...] = (
     ROUTES, RAW_UPDATES, SESSIONS, VERDICTS, DECISIONS, SENT, CONFIG, DATASETS, BROKER,
 )

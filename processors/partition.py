@@ -9,16 +9,23 @@ the current outcome of every route, and applies:
 - session-down and speaker-incarnation markers: the routes they end;
 - ``DataSetMarker``: a new data-set version comes into force at exactly this point of
   the partition; the routes it may affect are re-validated, and only those whose
-  outcome changes get a new ``Verdict``.
+  outcome changes get a new ``Verdict``. A marker of kind ``config`` does the same for a
+  new configuration version: every route is judged again, every candidate read again
+  against the new export policy, and every prefix decided again. Because the change of
+  configuration has a place in each partition's log, replay meets it at the same point.
 
 Every prefix whose candidates changed is decided again (:mod:`processors.views`); a
 ``Decision`` is written only when the result differs from the one in force.
+
+``dirty`` collects the prefixes whose state changed since the owner last saved it
+(:mod:`processors.store`); ``in_force`` names the data-set versions applied, so that a
+saved state can be brought back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ixrs import topics
 from ixrs.eventlog import Stamper
@@ -30,8 +37,10 @@ from processors.validate.bogons import Bogons
 from processors.validate.revalidate import PrefixOutcome
 from processors.validate.verdict import judge
 from processors.views import PrefixDecision, decide_prefix
+from schemas.attributes import Attributes
 from schemas.events import (
     DataSetMarker,
+    EventHeader,
     Position,
     ReceivedRoutes,
     Route,
@@ -43,6 +52,20 @@ from schemas.events import (
 
 # (kind, name, version) -> the data set; the worker reads them from the datasets topic.
 DataSetLoader = Callable[[str, str, str], DataSet]
+# configuration version -> its policies; the worker reads them from the config topic.
+PolicyLoader = Callable[[str], "Policies"]
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    """Import and export policy compiled from one configuration version."""
+
+    imports: ImportPolicy
+    exports: ExportPolicy
+
+    @property
+    def version(self) -> str:
+        return self.imports.version
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +82,17 @@ class PartitionProcessor:
     load: DataSetLoader
     stamper: Stamper
     export: ExportPolicy
+    load_policies: PolicyLoader | None = None
     data: PolicyData = field(default_factory=PolicyData)
+    # (kind, name) -> version of every data set brought into force by a marker, in order
+    in_force: dict[tuple[str, str], str] = field(default_factory=dict)
     rib: AdjRibIn = field(default_factory=AdjRibIn)
     # the outcome of every route in the Adj-RIB-In: prefix -> peer -> outcome
     verdicts: dict[str, dict[PeerKey, PrefixOutcome]] = field(default_factory=dict)
     # the candidates of the decision process: accepted routes, read by the export policy
     offers: dict[str, dict[PeerKey, Offer]] = field(default_factory=dict)
     decisions: dict[str, PrefixDecision] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
 
     def handle(self, position: Position, event: object) -> list[Output]:
         if isinstance(event, ReceivedRoutes):
@@ -73,6 +100,8 @@ class PartitionProcessor:
         if isinstance(event, (SessionChange, SpeakerIncarnation)):
             return self._decide(position, self._forget(self.rib.apply(event)))
         if isinstance(event, DataSetMarker):
+            if event.kind == topics.CONFIG_MARKER:
+                return self._configure(position, event.version)
             return self._dataset(position, event)
         return []
 
@@ -124,6 +153,7 @@ class PartitionProcessor:
 
     def _decide(self, position: Position, prefixes: set[str]) -> list[Output]:
         out = []
+        self.dirty |= prefixes
         for prefix in sorted(prefixes):
             candidates = self.offers.get(prefix, {})
             previous = self.decisions.get(prefix)
@@ -136,18 +166,58 @@ class PartitionProcessor:
                 self.decisions[prefix] = decision
             else:
                 del self.decisions[prefix]  # the Decision with no best withdraws it
-            event = decision.to_event(self.stamper.header(), f"{position.event_id()}/{prefix}",
+            event = decision.to_event(self._header(), f"{position.event_id()}/{prefix}",
                                       position)
             out.append(Output(topics.DECISIONS, prefix, event))
         return out
 
-    # --- data sets ----------------------------------------------------------------------
+    def _header(self) -> EventHeader:
+        # partitions of one worker may be at different configuration versions for a while
+        return replace(self.stamper.header(), config_version=self.policy.version)
+
+    # --- data sets and configuration ----------------------------------------------------
 
     def _dataset(self, position: Position, marker: DataSetMarker) -> list[Output]:
-        new = _with(self.data, self.load(marker.kind, marker.name, marker.version))
+        new = self.bring_into_force(marker.kind, marker.name, marker.version)
         change = data_change(self.data, new)
         self.data = new
         return self._revalidate(position, change.affects)
+
+    def bring_into_force(self, kind: str, name: str, version: str) -> PolicyData:
+        """The policy data with this data-set version in force (not yet applied)."""
+        self.in_force.pop((kind, name), None)  # re-inserted last: the order they came in
+        self.in_force[(kind, name)] = version
+        return _with(self.data, self.load(kind, name, version))
+
+    def _configure(self, position: Position, version: str) -> list[Output]:
+        if version == self.policy.version or self.load_policies is None:
+            return []
+        policies = self.load_policies(version)
+        self.policy, self.export = policies.imports, policies.exports
+        out, touched = self._reverdict(position, lambda *_: True)
+        # The export policy changed too: every candidate is read again, and every prefix
+        # that has candidates or a decision in force is decided again.
+        touched |= self.reoffer()
+        return out + self._decide(position, touched | set(self.decisions))
+
+    def reoffer(self) -> set[str]:
+        """Read every accepted route again against the export policy in force."""
+        self.offers = {}
+        analyzed: dict[tuple[PeerKey, Attributes], Offer] = {}
+        for prefix, known in self.verdicts.items():
+            candidates = self.rib.routes.get(prefix, {})
+            for key, (accepted, reasons, attributes) in known.items():
+                route = candidates.get(key)
+                if not accepted or reasons or attributes is None or route is None:
+                    continue
+                # one reading per route and attribute set, as in _remember
+                offer = analyzed.get((key, attributes))
+                if offer is None:
+                    session = route.session
+                    offer = self.export.analyze(Route(session, attributes, session.router_id))
+                    analyzed[(key, attributes)] = offer
+                self.offers.setdefault(prefix, {})[key] = offer
+        return set(self.offers)
 
     def _revalidate(self, position: Position, affects: Callable[..., bool]) -> list[Output]:
         out, touched = self._reverdict(position, affects)
@@ -156,19 +226,24 @@ class PartitionProcessor:
     def _reverdict(self, position: Position, affects: Callable[..., bool]
                    ) -> tuple[list[Output], set[str]]:
         # Routes of one session that share an attribute set are validated as one batch.
-        batches: dict[tuple[PeerKey, int], tuple[RibRoute, list[str]]] = {}
+        # Batches are formed by equal attributes and taken in a sorted order, so that a
+        # processor restored from its store (other objects, another dict order) gives
+        # exactly the verdicts of one that never stopped.
+        batches: dict[tuple[PeerKey, Attributes], tuple[RibRoute, list[str]]] = {}
         for prefix, candidates in self.rib.routes.items():
             for key, route in candidates.items():
                 client = self.policy.for_peer(route.session.peer_address)
                 if client is None or not affects(client, self.data, prefix):
                     continue
-                batch = batches.setdefault((key, id(route.attributes)), (route, []))
+                batch = batches.setdefault((key, route.attributes), (route, []))
                 batch[1].append(prefix)
+        ordered = sorted(
+            ((key, route, sorted(prefixes)) for (key, _a), (route, prefixes) in batches.items()),
+            key=lambda batch: (batch[0], batch[2][0]),
+        )
         out: list[Output] = []
         touched: set[str] = set()
-        for (key, _attrs), (route, prefixes) in sorted(
-            batches.items(), key=lambda item: item[0][0]
-        ):
+        for key, route, prefixes in ordered:
             client = self.policy.for_peer(route.session.peer_address)
             assert client is not None
             groups = validate(client, route.attributes, prefixes, self.data)
@@ -177,8 +252,8 @@ class PartitionProcessor:
             if not moved:
                 continue
             verdict = Verdict(
-                self.stamper.header(),
-                f"{position.event_id()}/{key[1]}",
+                self._header(),
+                f"{position.event_id()}/{key[1]}/{prefixes[0]}",  # unique per batch
                 position,
                 route.session,
                 moved,

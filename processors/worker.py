@@ -1,15 +1,23 @@
 """The processor role, ``ixrs worker``: a faust-streaming app over the routes topic.
 
 Kafka's consumer group divides the routes partitions among the workers. Each
-assigned partition has its own :class:`~processors.partition.PartitionProcessor`.
-A partition first seen at an offset past 0 (a restart, or a rebalance) is rebuilt by
-reading that partition of the log from the start through the same code, with its
-outputs suppressed: they were written before. Outputs go to the same partition
-number of their topics and are flushed before faust may commit the offsets of the
-events that caused them (at-least-once; a re-emitted output carries the same id).
+assigned partition has its own :class:`~processors.partition.PartitionProcessor`,
+and its state is saved in its own RocksDB store (:mod:`processors.store`).
+
+Per batch of events: the outputs go to the same partition number of their topics and
+are flushed; then each touched partition's changed state is saved together with the
+next offset to process, in one RocksDB batch; only then does faust acknowledge the
+events and may commit their offsets. At-least-once: a re-emitted output carries the id
+of the input position that caused it.
+
+When a partition is assigned, its saved offset is the authority: processing resumes
+there, whatever the group's committed offset says. Without a saved state (a new
+machine, a discarded store), the partition is read from its start up to the group's
+position through the same code, outputs suppressed: they were flushed before that
+position could be committed.
 
 faust settings follow ../shared/KAFKA.md: short group timeouts, and no faust tables
-(their changelogs break on Tansu); the state is rebuilt from the log.
+(their changelogs break on Tansu); the state is a cache of the log.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import asyncio
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,9 +38,11 @@ from ixrs import topics
 from ixrs.config import ConfigError, RouteServerConfig
 from ixrs.config.deploy import Deploy
 from ixrs.eventlog import Stamper, framing_for, producer_config, read_partitions
+from ixrs.prepare import ConfigReader
 from processors.datalog import DataSetReader
 from processors.export import ExportPolicy
-from processors.partition import Output, PartitionProcessor
+from processors.partition import Output, PartitionProcessor, Policies
+from processors.store import PartitionStore, store_path
 from processors.validate import ImportPolicy
 from schemas.events import Position
 
@@ -40,49 +51,104 @@ BATCH = 500
 
 
 class Worker:
-    def __init__(self, config: RouteServerConfig, deploy: Deploy, bootstrap: str) -> None:
-        self.deploy, self.bootstrap = deploy, bootstrap
+    def __init__(self, config: RouteServerConfig, deploy: Deploy, bootstrap: str,
+                 state_dir: Path) -> None:
+        self.deploy, self.bootstrap, self.state_dir = deploy, bootstrap, state_dir
         self.framing = framing_for(deploy.schema_registry)
-        self.policy = ImportPolicy(config)
-        self.export = ExportPolicy.from_config(config)
+        self.configs = ConfigReader(bootstrap, deploy)
+        self._policies: dict[str, Policies] = {}
+        self.initial = self.remember(config).version
         self.stamper = Stamper("worker", config.version)
         self.datasets = DataSetReader(bootstrap, deploy.topic_prefix, self.framing)
         self.processors: dict[int, PartitionProcessor] = {}
+        self.stores: dict[int, PartitionStore] = {}
+        self.assigned: set[int] = set()
+        self.resume: dict[int, int] = {}  # partition -> the next offset to process
         self.routes_topic = topics.ROUTES.name(deploy.topic_prefix)
         self.producer = Producer(producer_config(bootstrap))
         self.stats = {"events": 0, "verdicts": 0, "decisions": 0}
 
+    def remember(self, config: RouteServerConfig) -> Policies:
+        policies = self._policies.get(config.version)
+        if policies is None:
+            policies = Policies(ImportPolicy(config), ExportPolicy.from_config(config))
+            self._policies[config.version] = policies
+        return policies
+
+    def policies(self, version: str) -> Policies:
+        """The policies of a configuration version, read from the config topic once."""
+        if version in self._policies:
+            return self._policies[version]
+        return self.remember(self.configs.load(version))
+
     def reload(self, config: RouteServerConfig) -> None:
-        self.policy = ImportPolicy(config)
-        self.export = ExportPolicy.from_config(config)
+        # The new version is published with a marker in every routes partition (by the
+        # caller); each partition switches when it reaches its marker, in log order.
+        self.remember(config)
         self.stamper.config_version = config.version
-        for proc in self.processors.values():
-            proc.policy, proc.export = self.policy, self.export
 
     def _processor(self, partition: int) -> PartitionProcessor:
-        return PartitionProcessor(partition, self.policy, self.datasets.load, self.stamper,
-                                  self.export)
+        # Until a partition's first configuration marker, the worker's own configuration.
+        start = self.policies(self.initial)
+        return PartitionProcessor(partition, start.imports, self.datasets.load, self.stamper,
+                                  start.exports, self.policies)
 
-    def rebuild(self, partition: int, upto: int) -> PartitionProcessor:
-        """The partition's state from its first event up to ``upto`` (exclusive)."""
+    def assign(self, partition: int, offset: int) -> None:
+        """Take over a partition whose first event to process, per the group, is ``offset``.
+
+        Blocking (RocksDB and reading the log): run it off the event loop."""
         proc = self._processor(partition)
-        if upto > 0:
-            for _p, offset, event in read_partitions(
-                self.bootstrap, self.routes_topic, [partition], self.framing
-            ):
-                proc.handle(Position(self.routes_topic, partition, offset), event)
-                if offset + 1 >= upto:
-                    break
-        log.info("partition %d: state rebuilt from %d events", partition, upto)
-        return proc
+        store = _open_store(store_path(self.state_dir, self.routes_topic, partition))
+        loaded = store.load(proc)
+        if loaded is None:
+            # No saved state: the partition is read from its start up to the group's
+            # position, outputs suppressed. They are in the log: the group's position moves
+            # only after the outputs of the events before it were flushed.
+            resume = self._read(proc, 0, offset, emit=False)
+        elif loaded.offset < offset:
+            # The saved state is behind the group's position: the stored offset is the
+            # authority. The events after it are processed again with their outputs; those
+            # already written before carry the same ids, so they are recognisable duplicates.
+            resume = self._read(proc, loaded.offset, offset, emit=True)
+            self.flush()
+        else:
+            resume = loaded.offset  # the group is behind: skip what the state already holds
+        store.save(proc, resume)
+        # stdout, as the other lifecycle lines: faust's logging setup hides INFO records
+        print(f"worker: partition {partition} resumes at offset {resume}, "
+              + ("rebuilt from the log" if loaded is None
+                 else f"from saved state of {loaded.prefixes} prefixes at {loaded.offset}"),
+              flush=True)
+        self.processors[partition], self.stores[partition] = proc, store
+        self.resume[partition] = resume
+
+    def _read(self, proc: PartitionProcessor, start: int, upto: int, emit: bool) -> int:
+        """Apply the partition's events from ``start`` up to ``upto`` (exclusive)."""
+        if upto <= start:
+            return start
+        for _p, offset, event in read_partitions(
+            self.bootstrap, self.routes_topic, [proc.partition], self.framing, start
+        ):
+            outputs = proc.handle(Position(self.routes_topic, proc.partition, offset), event)
+            if emit:
+                for out in outputs:
+                    self._produce(out, proc.partition)
+            if offset + 1 >= upto:
+                break
+        return upto
 
     def process(self, partition: int, offset: int, value: bytes) -> None:
-        proc = self.processors.get(partition)
-        if proc is None:
-            proc = self.processors[partition] = self.rebuild(partition, offset)
+        if partition not in self.assigned:
+            return  # revoked while this batch was in hand: the next owner resumes it
+        if partition not in self.processors:
+            self.assign(partition, offset)
+        if offset < self.resume[partition]:
+            return  # the saved state already holds this event
+        proc = self.processors[partition]
         event = self.framing.decode(value)
         for out in proc.handle(Position(self.routes_topic, partition, offset), event):
             self._produce(out, partition)
+        self.resume[partition] = offset + 1
         self.stats["events"] += 1
 
     def _produce(self, out: Output, partition: int) -> None:
@@ -100,6 +166,38 @@ class Worker:
         left = self.producer.flush(60)
         if left:
             raise RuntimeError(f"{left} outputs not acknowledged by the broker")
+
+    def commit(self, partitions: set[int]) -> None:
+        """Flush the outputs, then save the state of these partitions with their offsets.
+
+        In this order, a crash between the two leaves the state behind the log, never
+        ahead of it: the events after the stored offset are processed again."""
+        self.flush()
+        for partition in partitions:
+            proc, store = self.processors.get(partition), self.stores.get(partition)
+            if proc is not None and store is not None:
+                store.save(proc, self.resume[partition])
+
+    def release(self, partition: int) -> None:
+        self.assigned.discard(partition)
+        self.processors.pop(partition, None)
+        self.resume.pop(partition, None)
+        store = self.stores.pop(partition, None)
+        if store is not None:
+            store.close()
+
+
+def _open_store(path: Path, timeout: float = 30.0) -> PartitionStore:
+    """Open a partition's store; another worker of this machine that just lost the
+    partition in a rebalance may still hold RocksDB's lock for a moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return PartitionStore(path)
+        except Exception as err:
+            if "lock" not in str(err).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)  # polling a file lock: there is nothing to wait on
 
 
 def build_app(worker: Worker, state_dir: Path) -> faust.App:
@@ -128,21 +226,31 @@ def build_app(worker: Worker, state_dir: Path) -> faust.App:
     async def process(stream: Any) -> None:
         loop = asyncio.get_running_loop()
         async for events in stream.take_events(BATCH, within=0.05):
+            touched: set[int] = set()
             for event in events:
                 message = event.message
-                if message.partition not in worker.processors and message.offset > 0:
-                    # Reading the log back is blocking I/O: not on the event loop.
-                    worker.processors[message.partition] = await loop.run_in_executor(
-                        None, worker.rebuild, message.partition, message.offset
-                    )
+                if message.partition in worker.assigned and \
+                        message.partition not in worker.processors:
+                    # Opening the store and reading the log: blocking, not on the event loop.
+                    await loop.run_in_executor(None, worker.assign, message.partition,
+                                               message.offset)
                 worker.process(message.partition, message.offset, event.value)
-            # Outputs are in the log before faust may commit these events' offsets.
-            await loop.run_in_executor(None, worker.flush)
+                touched.add(message.partition)
+            # Outputs in the log, then the state with its offsets; only after this body
+            # returns does faust acknowledge these events (take_events) and may commit them.
+            await loop.run_in_executor(None, worker.commit, touched)
+
+    @app.on_partitions_assigned.connect
+    async def assigned(app: faust.App, assigned: set[Any], **_: Any) -> None:
+        mine = {tp.partition for tp in assigned if tp.topic == worker.routes_topic}
+        worker.assigned |= mine
+        print(f"worker: partitions {sorted(worker.assigned)}", flush=True)
 
     @app.on_partitions_revoked.connect
     async def revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
         for tp in revoked:
-            worker.processors.pop(tp.partition, None)
+            if tp.topic == worker.routes_topic:
+                worker.release(tp.partition)
 
     return app
 
@@ -153,7 +261,7 @@ def run_worker(
     bootstrap: str,
     reload: Callable[[], RouteServerConfig] | None = None,
 ) -> int:
-    worker = Worker(config, deploy, bootstrap)
+    worker = Worker(config, deploy, bootstrap, Path(deploy.state_dir))
     app = build_app(worker, Path(deploy.state_dir))
 
     def on_sighup(*_: object) -> None:
