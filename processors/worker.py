@@ -48,6 +48,7 @@ from schemas.events import Position
 
 log = logging.getLogger("ixrs.worker")
 BATCH = 500
+SAVE_INTERVAL = 5.0  # seconds between saves of a partition's state
 
 
 class Worker:
@@ -64,6 +65,8 @@ class Worker:
         self.stores: dict[int, PartitionStore] = {}
         self.assigned: set[int] = set()
         self.resume: dict[int, int] = {}  # partition -> the next offset to process
+        self.unsaved: set[int] = set()  # partitions with changes not yet saved
+        self.saved_at = 0.0
         self.routes_topic = topics.ROUTES.name(deploy.topic_prefix)
         self.producer = Producer(producer_config(bootstrap))
         self.stats = {"events": 0, "verdicts": 0, "decisions": 0}
@@ -167,18 +170,34 @@ class Worker:
         if left:
             raise RuntimeError(f"{left} outputs not acknowledged by the broker")
 
-    def commit(self, partitions: set[int]) -> None:
-        """Flush the outputs, then save the state of these partitions with their offsets.
+    def commit(self, partitions: set[int], now: float) -> None:
+        """Flush the outputs, then (at most once per SAVE_INTERVAL) save the state of the
+        partitions touched since the last save, with their offsets.
 
         In this order, a crash between the two leaves the state behind the log, never
-        ahead of it: the events after the stored offset are processed again."""
+        ahead of it: the events after the stored offset are processed again. Saving less
+        often than every batch writes a prefix changed many times over once, at the cost of
+        more events processed again after a crash."""
         self.flush()
-        for partition in partitions:
-            proc, store = self.processors.get(partition), self.stores.get(partition)
-            if proc is not None and store is not None:
-                store.save(proc, self.resume[partition])
+        self.unsaved |= partitions
+        if now - self.saved_at < SAVE_INTERVAL:
+            return
+        for partition in self.unsaved:
+            self._save(partition)
+        self.unsaved.clear()
+        self.saved_at = now
+
+    def _save(self, partition: int) -> None:
+        proc, store = self.processors.get(partition), self.stores.get(partition)
+        if proc is not None and store is not None:
+            store.save(proc, self.resume[partition])
 
     def release(self, partition: int) -> None:
+        """Give a partition up (rebalance): its state is saved, after its outputs."""
+        if partition in self.unsaved:
+            self.flush()
+            self._save(partition)
+            self.unsaved.discard(partition)
         self.assigned.discard(partition)
         self.processors.pop(partition, None)
         self.resume.pop(partition, None)
@@ -238,7 +257,7 @@ def build_app(worker: Worker, state_dir: Path) -> faust.App:
                 touched.add(message.partition)
             # Outputs in the log, then the state with its offsets; only after this body
             # returns does faust acknowledge these events (take_events) and may commit them.
-            await loop.run_in_executor(None, worker.commit, touched)
+            await loop.run_in_executor(None, worker.commit, touched, time.monotonic())
 
     @app.on_partitions_assigned.connect
     async def assigned(app: faust.App, assigned: set[Any], **_: Any) -> None:

@@ -19,8 +19,9 @@ from enum import IntEnum
 from typing import Any
 
 from fastavro import schemaless_reader, schemaless_writer
+from fastavro.schema import parse_schema
 
-from schemas import catalog, events
+from schemas import catalog, events, splice
 from schemas.catalog import SINGLE_OBJECT_MAGIC, SchemaInfo
 
 Convert = Callable[[Any], Any]
@@ -115,15 +116,22 @@ class _Compiler:
 
 
 class EventType:
-    """An event class together with its current schema and converters."""
+    """An event class together with its current schema and converters.
 
-    __slots__ = ("cls", "frm", "info", "to")
+    ``writer`` is the schema parsed the way fastavro's writer and reader want it: with
+    fastavro's own hints, which spare it from parsing the schema again on every call.
+    (``info.parsed`` stays free of them: it is what canonical forms and fingerprints are
+    computed from.)"""
+
+    __slots__ = ("cls", "frm", "info", "to", "to_named", "writer")
 
     def __init__(self, cls: type, info: SchemaInfo) -> None:
         compiler = _Compiler()
         to, frm = compiler.build(info.expanded)
         assert to is not None and frm is not None
         self.cls, self.info, self.to, self.frm = cls, info, to, frm
+        self.to_named = compiler.to_avro
+        self.writer = parse_schema(info.expanded)
 
 
 def _load_types() -> dict[type, EventType]:
@@ -149,6 +157,7 @@ def _readers_by_fingerprint() -> dict[bytes, tuple[EventType, dict[str, Any] | N
 
 
 _READERS = _readers_by_fingerprint()
+_DECISIONS = splice.DecisionEncoder(EVENT_TYPES[events.Decision])
 
 
 def event_type(event: Any) -> EventType:
@@ -160,9 +169,19 @@ def event_type(event: Any) -> EventType:
 
 def encode_body(event: Any) -> bytes:
     """The Avro binary body alone (no framing)."""
+    if type(event) is events.Decision:
+        return _DECISIONS.body(event)
     et = event_type(event)
     buf = io.BytesIO()
-    schemaless_writer(buf, et.info.parsed, et.to(event))
+    schemaless_writer(buf, et.writer, et.to(event))
+    return buf.getvalue()
+
+
+def generic_body(event: Any) -> bytes:
+    """encode_body() by fastavro alone, whatever the type (the reference for fast paths)."""
+    et = event_type(event)
+    buf = io.BytesIO()
+    schemaless_writer(buf, et.writer, et.to(event))
     return buf.getvalue()
 
 
@@ -170,7 +189,7 @@ def decode_body(et: EventType, body: bytes, writer: dict[str, Any] | None = None
     """Read a body written with ``writer`` (default: the current schema)."""
     buf = io.BytesIO(body)
     if writer is None:
-        record = schemaless_reader(buf, et.info.parsed, None)
+        record = schemaless_reader(buf, et.writer, None)
     else:
         record = schemaless_reader(buf, writer, et.info.parsed)
     return et.frm(record)
@@ -182,7 +201,7 @@ def encode(event: Any) -> bytes:
     buf = io.BytesIO()
     buf.write(SINGLE_OBJECT_MAGIC)
     buf.write(et.info.fingerprint)
-    schemaless_writer(buf, et.info.parsed, et.to(event))
+    buf.write(encode_body(event))
     return buf.getvalue()
 
 

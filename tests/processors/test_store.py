@@ -174,6 +174,6 @@ def test_save_writes_only_what_changed(configs, tmp_path: Path) -> None:
     store.save(proc, 100)
     assert proc.dirty == set()
     keys = {k for k, _v in store.db.items() if k != b"m"}
-    assert keys == {b"p" + p.encode() for p in proc.rib.routes.keys() | proc.decisions.keys()}
+    assert keys == {b"p" + p.encode() for p in proc.rib.routes}
     assert pickle.loads(store.db[b"m"])["format"] == FORMAT
     store.close()

@@ -1,0 +1,124 @@
+"""One worker end to end through Kafka: route updates in the routes topic to verdicts and
+decisions flushed, and the state saved in RocksDB.
+
+    .venv/bin/python benchmarks/worker.py [--updates 200000] [--per-event 10] [--runs 3]
+
+One unit is one prefix from one peer. The routes topic is filled first (three clients
+announcing from pools of realistic attribute sets, 15 % withdrawals, prefixes spread over the
+partitions as the speaker writes them), then one `ixrs worker` process is started on the
+embedded broker. The clock runs from its `worker: partitions` line (the consumer group has
+given it the partitions; joining takes a few seconds on this broker and is not counted)
+until the last decision of an uninterrupted run (computed in-process beforehand) has been
+read back from the decisions topic. The worker processes a backlog, which is what a restart
+or a full table is.
+
+Printed per run: updates per second (wall), the worker's CPU seconds and peak RSS, and the
+broker's CPU seconds over the same interval. On 2 cores the broker and the worker share the
+machine: the broker's CPU is part of the cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+from ixrs import admin, prepare, topics  # noqa: E402
+from ixrs.config import load_config  # noqa: E402
+from ixrs.config.deploy import Deploy  # noqa: E402
+from ixrs.embedded import EmbeddedBroker  # noqa: E402
+from schemas.events import Decision  # noqa: E402
+from tests.helpers import wait_for  # noqa: E402
+from tests.processors.pipeline import (  # noqa: E402
+    CLIENTS,
+    GENERAL,
+    Tail,
+    produce,
+    route_stream,
+    start_worker,
+    uninterrupted,
+    worker_argv,
+)
+
+PARTITIONS = 8
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_once(updates: int, per_event: int, seed: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp_dir, EmbeddedBroker() as broker:
+        tmp = Path(tmp_dir)
+        prefix = "bench."
+        deploy = Deploy(topic_prefix=prefix, partitions=PARTITIONS)
+        admin.ensure_topics(broker.bootstrap, prefix, PARTITIONS)
+        config = load_config(str(GENERAL), str(CLIENTS))
+        prepare.publish_config(broker.bootstrap, deploy, config, [str(GENERAL), str(CLIENTS)])
+        produce(broker.bootstrap, prefix, route_stream(updates, PARTITIONS, seed, per_event))
+        expected = {i for i, e in uninterrupted(broker.bootstrap, prefix, PARTITIONS).items()
+                    if isinstance(e, Decision)}
+        decisions = Tail(broker.bootstrap, topics.DECISIONS.name(prefix), PARTITIONS)
+        worker = start_worker(worker_argv(broker.bootstrap, prefix, tmp, PARTITIONS,
+                                          tmp / "state"), tmp)
+        try:
+            wait_for(lambda: "worker: partitions" in worker.text(), 120, "the partitions")
+            started, broker_cpu = time.monotonic(), _cpu_seconds(broker.pid)
+            worker_cpu = _cpu_seconds(worker.proc.pid)
+            seen: set[str] = set()
+
+            def done() -> bool:
+                before = len(decisions.events)
+                seen.update(e.event_id for _p, _o, e in decisions.poll()[before:])
+                return seen >= expected
+
+            wait_for(done, 1800, "every decision")
+            wall = time.monotonic() - started
+            return {
+                "rate": updates / wall,
+                "wall": wall,
+                "worker_cpu": _cpu_seconds(worker.proc.pid) - worker_cpu,
+                "worker_rss": _peak_rss_mb(worker.proc.pid),
+                "broker_cpu": _cpu_seconds(broker.pid) - broker_cpu,
+                "decisions": len(expected),
+            }
+        finally:
+            worker.stop()
+            decisions.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--updates", type=int, default=200_000)
+    parser.add_argument("--per-event", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{args.updates} prefix updates, {args.per_event} per event, {PARTITIONS} partitions")
+    print(f"{'run':>3} {'updates/s':>10} {'wall s':>7} {'worker cpu s':>12} "
+          f"{'worker MB':>9} {'broker cpu s':>12} {'decisions':>9}")
+    rates = []
+    for run in range(args.runs):
+        r = run_once(args.updates, args.per_event, seed=run)
+        rates.append(r["rate"])
+        print(f"{run + 1:>3} {r['rate']:>10,.0f} {r['wall']:>7.1f} {r['worker_cpu']:>12.1f} "
+              f"{r['worker_rss']:>9.0f} {r['broker_cpu']:>12.1f} {r['decisions']:>9,}",
+              flush=True)
+    print(f"median {statistics.median(rates):,.0f} updates/s")
+
+
+if __name__ == "__main__":
+    main()
