@@ -54,7 +54,14 @@ from speaker.codec.messages import (
     Update,
 )
 from speaker.codec.negotiated import Negotiated, negotiate
-from speaker.codec.packer import end_of_rib, pack_announcements, pack_withdrawals
+from speaker.codec.packer import (
+    Packed,
+    end_of_rib,
+    pack_announcements,
+    pack_announcements_traced,
+    pack_withdrawals,
+    pack_withdrawals_traced,
+)
 from speaker.codec.reader import Reader
 
 __all__ = [
@@ -92,6 +99,7 @@ __all__ = [
     "Notification",
     "Open",
     "OpenSubcode",
+    "Packed",
     "Reader",
     "RefreshSubtype",
     "Role",
@@ -109,5 +117,7 @@ __all__ = [
     "end_of_rib",
     "negotiate",
     "pack_announcements",
+    "pack_announcements_traced",
     "pack_withdrawals",
+    "pack_withdrawals_traced",
 ]

@@ -3,13 +3,16 @@
 Each UPDATE carries one kind of NLRI only (RFC 7606 §5.1): IPv4 in the body,
 IPv6 in MP_REACH_NLRI/MP_UNREACH_NLRI. Output depends only on the input set,
 not its order, so a replay packs the same bytes.
+
+The ``*_traced`` variants return the same messages, each with the prefixes it
+carries, for callers that must say which inputs caused which message.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from schemas.attributes import Attributes
 from speaker.codec.attribute_encoder import attribute_tlv, encode_attributes, mp_reach_head
@@ -39,8 +42,28 @@ def _split(prefixes: Iterable[str]) -> tuple[list[bytes], list[bytes]]:
     return sorted(v4), sorted(v6)
 
 
-def _bins(encoded: list[bytes], capacity: int) -> list[bytes]:
-    """NLRI fields of at most ``capacity`` octets, as few as the sizes allow.
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """One UPDATE and the prefixes it announces or withdraws, in wire order."""
+
+    message: bytes
+    prefixes: tuple[str, ...]
+
+
+def _split_traced(prefixes: Iterable[str]) -> tuple[dict[bytes, str], dict[bytes, str]]:
+    """_split(), keeping the text of each wire form."""
+    v4: dict[bytes, str] = {}
+    v6: dict[bytes, str] = {}
+    for prefix in prefixes:
+        if ":" in prefix:
+            v6[encode_prefix(prefix, ipv6=True)] = prefix
+        else:
+            v4[encode_prefix(prefix, ipv6=False)] = prefix
+    return v4, v6
+
+
+def _bin_items(encoded: list[bytes], capacity: int) -> list[list[bytes]]:
+    """The prefixes of each NLRI field of at most ``capacity`` octets, as few as fit.
 
     Each field takes the largest prefixes that fit, then fills what is left
     with smaller ones, so no field ends with room for a prefix still waiting.
@@ -53,7 +76,7 @@ def _bins(encoded: list[bytes], capacity: int) -> list[bytes]:
     sizes = sorted(buckets, reverse=True)
     taken = dict.fromkeys(sizes, 0)
     left = len(encoded)
-    out: list[bytes] = []
+    out: list[list[bytes]] = []
     while left:
         space = capacity
         parts: list[bytes] = []
@@ -65,7 +88,7 @@ def _bins(encoded: list[bytes], capacity: int) -> list[bytes]:
             taken[size] += count
             space -= count * size
             left -= count
-        out.append(b"".join(parts))
+        out.append(parts)
     return out
 
 
@@ -80,15 +103,22 @@ def _mp_tlv(code: AttrType, value: bytes) -> bytes:
     return attribute_tlv(STANDARD_FLAGS[code], code, value)
 
 
-def _announce_ipv4(attrs: Attributes, encoded: list[bytes], negotiated: Negotiated) -> list[bytes]:
+# Each builder returns (message, the wire forms of its prefixes) pairs.
+_Built = list[tuple[bytes, list[bytes]]]
+
+
+def _announce_ipv4(attrs: Attributes, encoded: list[bytes], negotiated: Negotiated) -> _Built:
     if attrs.next_hop is None or ":" in attrs.next_hop:
         raise ValueError("IPv4 NLRI needs an IPv4 next hop")
     block = encode_attributes(attrs, negotiated)
     capacity = negotiated.max_message_size - _UPDATE_FIXED - len(block)
-    return [_update(block, nlri, b"", negotiated) for nlri in _bins(encoded, capacity)]
+    return [
+        (_update(block, b"".join(items), b"", negotiated), items)
+        for items in _bin_items(encoded, capacity)
+    ]
 
 
-def _announce_ipv6(attrs: Attributes, encoded: list[bytes], negotiated: Negotiated) -> list[bytes]:
+def _announce_ipv6(attrs: Attributes, encoded: list[bytes], negotiated: Negotiated) -> _Built:
     if attrs.next_hop is None or ":" not in attrs.next_hop:
         raise ValueError("IPv6 NLRI needs an IPv6 next hop")
     head = mp_reach_head(Afi.IPV6, Safi.UNICAST, attrs.next_hop, attrs.next_hop_link_local)
@@ -97,8 +127,39 @@ def _announce_ipv6(attrs: Attributes, encoded: list[bytes], negotiated: Negotiat
     capacity = negotiated.max_message_size - fixed
     return [
         # RFC 7606 §5.1: MP_REACH_NLRI first.
-        _update(_mp_tlv(AttrType.MP_REACH_NLRI, head + nlri) + block, b"", b"", negotiated)
-        for nlri in _bins(encoded, capacity)
+        (
+            _update(
+                _mp_tlv(AttrType.MP_REACH_NLRI, head + b"".join(items)) + block,
+                b"",
+                b"",
+                negotiated,
+            ),
+            items,
+        )
+        for items in _bin_items(encoded, capacity)
+    ]
+
+
+def _withdraw_ipv4(encoded: list[bytes], negotiated: Negotiated) -> _Built:
+    capacity = negotiated.max_message_size - _UPDATE_FIXED
+    return [
+        (_update(b"", b"", b"".join(items), negotiated), items)
+        for items in _bin_items(encoded, capacity)
+    ]
+
+
+def _withdraw_ipv6(encoded: list[bytes], negotiated: Negotiated) -> _Built:
+    head = struct.pack("!HB", Afi.IPV6, Safi.UNICAST)
+    fixed = _UPDATE_FIXED + _MP_ATTRIBUTE_HEADER + _MP_UNREACH_HEAD
+    capacity = negotiated.max_message_size - fixed
+    return [
+        (
+            _update(
+                _mp_tlv(AttrType.MP_UNREACH_NLRI, head + b"".join(items)), b"", b"", negotiated
+            ),
+            items,
+        )
+        for items in _bin_items(encoded, capacity)
     ]
 
 
@@ -113,9 +174,9 @@ def pack_announcements(
     v4, v6 = _split(prefixes)
     out: list[bytes] = []
     if v4:
-        out += _announce_ipv4(attributes, v4, negotiated)
+        out += [message for message, _ in _announce_ipv4(attributes, v4, negotiated)]
     if v6:
-        out += _announce_ipv6(attributes, v6, negotiated)
+        out += [message for message, _ in _announce_ipv6(attributes, v6, negotiated)]
     return out
 
 
@@ -124,16 +185,37 @@ def pack_withdrawals(prefixes: Iterable[str], negotiated: Negotiated) -> list[by
     v4, v6 = _split(prefixes)
     out: list[bytes] = []
     if v4:
-        capacity = negotiated.max_message_size - _UPDATE_FIXED
-        out += [_update(b"", b"", field, negotiated) for field in _bins(v4, capacity)]
+        out += [message for message, _ in _withdraw_ipv4(v4, negotiated)]
     if v6:
-        head = struct.pack("!HB", Afi.IPV6, Safi.UNICAST)
-        fixed = _UPDATE_FIXED + _MP_ATTRIBUTE_HEADER + _MP_UNREACH_HEAD
-        capacity = negotiated.max_message_size - fixed
-        out += [
-            _update(_mp_tlv(AttrType.MP_UNREACH_NLRI, head + field), b"", b"", negotiated)
-            for field in _bins(v6, capacity)
-        ]
+        out += [message for message, _ in _withdraw_ipv6(v6, negotiated)]
+    return out
+
+
+def _traced(built: _Built, text: dict[bytes, str]) -> list[Packed]:
+    return [Packed(message, tuple(text[item] for item in items)) for message, items in built]
+
+
+def pack_announcements_traced(
+    attributes: Attributes, prefixes: Iterable[str], negotiated: Negotiated
+) -> list[Packed]:
+    """pack_announcements(), each message with the prefixes it carries."""
+    v4, v6 = _split_traced(prefixes)
+    out: list[Packed] = []
+    if v4:
+        out += _traced(_announce_ipv4(attributes, sorted(v4), negotiated), v4)
+    if v6:
+        out += _traced(_announce_ipv6(attributes, sorted(v6), negotiated), v6)
+    return out
+
+
+def pack_withdrawals_traced(prefixes: Iterable[str], negotiated: Negotiated) -> list[Packed]:
+    """pack_withdrawals(), each message with the prefixes it carries."""
+    v4, v6 = _split_traced(prefixes)
+    out: list[Packed] = []
+    if v4:
+        out += _traced(_withdraw_ipv4(sorted(v4), negotiated), v4)
+    if v6:
+        out += _traced(_withdraw_ipv6(sorted(v6), negotiated), v6)
     return out
 
 

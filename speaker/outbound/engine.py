@@ -1,0 +1,331 @@
+"""The outbound core: decisions in, per-client messages out. Pure (no sockets, no clock).
+
+The transport calls, in log order for decisions and as sessions come and go:
+
+- `apply(decisions)`: put decisions in force; each client is queued the UPDATEs for what
+  really changed for it.
+- `establish(address, negotiated)`: a session reached Established; it is queued its full
+  table, then End-of-RIB per negotiated family (RFC 4724 §2).
+- `refresh(address, family)`: a ROUTE-REFRESH came; the family's table again, between
+  BoRR and EoRR when enhanced route refresh was negotiated (RFC 7313 §4).
+- `drop(address)`: the session ended; its Adj-RIB-Out goes.
+- `take(address)`: the messages waiting for that socket, oldest first.
+
+Each call returns a `Report`: what it queued per client, and the clients whose queue passed
+its bound (their sessions must end, see `pending`).
+
+While `ready` is False (the decisions topic is still being read up to its end at start),
+sessions that come up wait, and get their full table when `mark_ready()` is called, so the
+End-of-RIB they receive closes a complete table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from processors.export import ExportPolicy
+from schemas.attributes import Attributes
+from schemas.events import Decision
+from speaker.codec import Family, Negotiated, RefreshSubtype, RouteRefresh, encode, end_of_rib
+from speaker.outbound.exporter import Exporter
+from speaker.outbound.groups import Client, GroupKey, UpdateGroup
+from speaker.outbound.interning import Interner
+from speaker.outbound.messages import Kind, Outgoing
+from speaker.outbound.packing import SKIP, Override, Packer, Runs, Value
+from speaker.outbound.pending import DEFAULT_LIMIT, PendingQueue
+from speaker.outbound.table import DecisionTable
+from speaker.outbound.wire import VERSION_OF, carried_versions, version_of, wire_params
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What one call did: per client address, the messages it queued (in order; clients of
+    a group share the objects), and the clients whose queue overflowed in this call."""
+
+    output: dict[str, tuple[Outgoing, ...]] = field(default_factory=dict)
+    overflowed: tuple[str, ...] = ()
+
+    def merged(self, other: Report) -> Report:
+        output = dict(self.output)
+        for address, messages in other.output.items():
+            output[address] = output.get(address, ()) + messages
+        return Report(output, self.overflowed + other.overflowed)
+
+
+@dataclass(frozen=True, slots=True)
+class Footprint:
+    """The size of the Adj-RIB-Out, in entries (see the package docstring)."""
+
+    clients: int
+    groups: int
+    group_entries: int  # prefixes x groups
+    exceptions: int  # per-client entries, all clients together
+    attribute_sets: int  # distinct interned attribute values
+
+
+class Outbound:
+    def __init__(
+        self, policy: ExportPolicy, *, queue_limit: int = DEFAULT_LIMIT, ready: bool = True
+    ) -> None:
+        self.policy = policy
+        self.table = DecisionTable()
+        self.groups: dict[GroupKey, UpdateGroup] = {}
+        self.clients: dict[str, Client] = {}
+        self.ready = ready
+        self.queue_limit = queue_limit
+        self._waiting: dict[str, Negotiated] = {}
+        self._overflowed: set[str] = set()
+        self._pool = Interner()
+        self._exporter = Exporter(policy.settings, self._pool)
+
+    # --- decisions -------------------------------------------------------------------
+
+    def apply(self, decisions: Iterable[Decision]) -> Report:
+        """Put the decisions in force, in order; queue every client's real changes."""
+        causes: dict[str, str] = {}  # changed prefix -> id of the decision now in force
+        previous: dict[str, Decision | None] = {}  # changed prefix -> decision before the batch
+        table = self.table
+        for decision in decisions:
+            prefix = decision.prefix
+            old = table.get(prefix)
+            if table.apply(decision):
+                if prefix not in causes:
+                    previous[prefix] = old
+                causes[prefix] = decision.event_id
+        if not causes:
+            return Report()
+        output: dict[str, tuple[Outgoing, ...]] = {}
+        for group in self.groups.values():
+            group.full = None  # its causes may have changed even where its routes did not
+            self._advance(group, causes, previous, output)
+        self._exporter.clear()
+        self._sweep()
+        return self._deliver(output)
+
+    def _advance(
+        self,
+        group: UpdateGroup,
+        causes: dict[str, str],
+        previous: dict[str, Decision | None],
+        output: dict[str, tuple[Outgoing, ...]],
+    ) -> None:
+        """Bring one group and its members up to the decisions in force for `causes`, and
+        make their messages."""
+        versions = group.key.versions
+        sent = group.sent
+        members = group.members
+        get = self.table.decisions.get
+        group_value = self._exporter.group_value
+        client_value = self._exporter.client_value
+        changes: dict[str, Value] = {}  # what every member without an override is sent
+        overrides: dict[str, dict[str, Override]] = {}  # member -> its own changes
+        for prefix in causes:
+            if (6 if ":" in prefix else 4) not in versions:
+                continue  # nobody in this group was or will be sent it
+            decision = get(prefix)
+            new = group_value(decision, group) if decision is not None else None
+            old = sent.get(prefix)
+            if new is not old:
+                if new is None:
+                    del sent[prefix]
+                else:
+                    sent[prefix] = new
+                changes[prefix] = new
+            # Members with a delta before (maybe an exception) or now are looked at one by one.
+            before_decision = previous[prefix]
+            special: set[str] = set()
+            if before_decision is not None and before_decision.outcomes:
+                special = {o.client for o in before_decision.outcomes if o.client in members}
+            deltas: set[str] = set()
+            if decision is not None and decision.outcomes:
+                deltas = {o.client for o in decision.outcomes if o.client in members}
+            if not special and not deltas:
+                continue
+            shared = changes.get(prefix, SKIP)
+            for address in special | deltas:
+                client = members[address]
+                exceptions = client.exceptions
+                before = exceptions.get(prefix, old)  # a stored None is "nothing"
+                after = client_value(decision, client) if address in deltas else new
+                if after is new:
+                    exceptions.pop(prefix, None)
+                else:
+                    exceptions[prefix] = after
+                mine: Override = SKIP if after is before else after
+                if mine is not shared:
+                    overrides.setdefault(address, {})[prefix] = mine
+        if not changes and not overrides:
+            return
+        packer = Packer(group.key.wire, causes.__getitem__)
+        runs = Runs.of(changes)
+        common = tuple(packer.shared(runs))
+        for address in members:
+            own = overrides.get(address)
+            messages = tuple(packer.member(runs, changes, own)) if own else common
+            if messages:
+                output[address] = messages
+
+    # --- sessions ----------------------------------------------------------------------
+
+    def establish(self, address: str, negotiated: Negotiated) -> Report:
+        """A session came up: queue its full table and the End-of-RIB markers."""
+        self._forget(address)
+        if not self.ready:
+            self._waiting[address] = negotiated
+            return Report()
+        peer = self.policy.peer(address)
+        if peer is None:
+            raise KeyError(f"{address} is not a client in the configuration")
+        key = GroupKey(
+            peer.profile, carried_versions(peer.families, negotiated), wire_params(negotiated)
+        )
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = self._new_group(key)
+        client = Client(peer, negotiated, group, PendingQueue(self.queue_limit))
+        group.members[address] = client
+        self.clients[address] = client
+        for prefix in self.table.deltas_for(address):
+            decision = self.table.decisions[prefix]
+            if version_of(prefix) not in key.versions:
+                continue
+            value = self._exporter.client_value(decision, client)
+            if value is not group.sent.get(prefix):
+                client.exceptions[prefix] = value
+        self._exporter.clear()
+        messages: list[Outgoing] = []
+        for family in sorted(negotiated.families):
+            version = VERSION_OF.get(family)
+            if version in key.versions:
+                messages += self._full_table(client, version)
+            messages.append(Outgoing(end_of_rib(family, negotiated), (), Kind.END_OF_RIB))
+        self._sweep()
+        return self._deliver({address: tuple(messages)})
+
+    def refresh(self, address: str, family: Family) -> Report:
+        """A ROUTE-REFRESH for `family` (RFC 2918, RFC 7313): queue that table again."""
+        client = self.clients.get(address)
+        if client is None or family not in client.negotiated.families:
+            return Report()  # RFC 2918 §4: a family not negotiated is ignored
+        version = VERSION_OF.get(family)
+        routes = self._full_table(client, version) if version in client.group.key.versions else []
+        if not client.negotiated.enhanced_route_refresh:
+            return self._deliver({address: tuple(routes)})
+        negotiated = client.negotiated
+        borr = encode(RouteRefresh(family[0], family[1], RefreshSubtype.BEGIN), negotiated)
+        eorr = encode(RouteRefresh(family[0], family[1], RefreshSubtype.END), negotiated)
+        messages = (Outgoing(borr, (), Kind.BORR), *routes, Outgoing(eorr, (), Kind.EORR))
+        return self._deliver({address: messages})
+
+    def mark_ready(self) -> Report:
+        """The decisions in force are complete: the sessions that waited get their tables."""
+        self.ready = True
+        report = Report()
+        waiting, self._waiting = self._waiting, {}
+        for address, negotiated in waiting.items():
+            report = report.merged(self.establish(address, negotiated))
+        return report
+
+    def drop(self, address: str) -> None:
+        """The session ended: forget what it was sent and what waits for it."""
+        self._forget(address)
+        self._overflowed.discard(address)
+
+    def _forget(self, address: str) -> None:
+        self._waiting.pop(address, None)
+        client = self.clients.pop(address, None)
+        if client is None:
+            return
+        client.leave()
+        if not client.group.members:
+            del self.groups[client.group.key]
+
+    def _new_group(self, key: GroupKey) -> UpdateGroup:
+        group = UpdateGroup(key)
+        value = self._exporter.group_value
+        sent = group.sent
+        for prefix, decision in self.table.decisions.items():
+            if version_of(prefix) in key.versions:
+                found = value(decision, group)
+                if found is not None:
+                    sent[prefix] = found
+        self._exporter.clear()
+        return group
+
+    def _full_table(self, client: Client, version: int) -> list[Outgoing]:
+        """Every route the client is sent in one IP version, packed; what its Adj-RIB-Out
+        says it was sent."""
+        group = client.group
+        if group.full is None:
+            decisions = self.table.decisions
+            group.full = (
+                Runs.of(group.sent),
+                Packer(group.key.wire, lambda prefix: decisions[prefix].event_id),
+            )
+        runs, packer = group.full  # type: ignore[misc]
+        runs = runs.only(version)
+        overrides: dict[str, Override] = {
+            prefix: SKIP if value is None else value
+            for prefix, value in client.exceptions.items()
+            if version_of(prefix) == version
+        }
+        if overrides:
+            return packer.member(runs, group.sent, overrides)
+        return packer.shared(runs)
+
+    # --- queues --------------------------------------------------------------------------
+
+    def _deliver(self, output: dict[str, tuple[Outgoing, ...]]) -> Report:
+        overflowed: list[str] = []
+        for address, messages in output.items():
+            client = self.clients[address]
+            if not client.queue.put(messages):
+                overflowed.append(address)
+        for address in overflowed:
+            # Its Adj-RIB-Out no longer says what it was told: only a new session mends it.
+            del output[address]
+            self._forget(address)
+            self._overflowed.add(address)
+        return Report(output, tuple(overflowed))
+
+    def take(self, address: str, max_octets: int | None = None) -> list[Outgoing]:
+        """The messages waiting for the client, oldest first: up to `max_octets` of them,
+        and at least one if any wait."""
+        client = self.clients.get(address)
+        return client.queue.take(max_octets) if client is not None else []
+
+    def pending(self, address: str) -> int:
+        """Octets (roughly) waiting for the client."""
+        client = self.clients.get(address)
+        return client.queue.size if client is not None else 0
+
+    def overflowed(self, address: str) -> bool:
+        """Whether the client's queue overflowed: its session must end (see `pending`)."""
+        return address in self._overflowed
+
+    # --- inspection ----------------------------------------------------------------------
+
+    def sent_to(self, address: str) -> dict[str, Attributes]:
+        """The client's Adj-RIB-Out: every prefix it was sent, with its attributes."""
+        client = self.clients.get(address)
+        return client.table() if client is not None else {}
+
+    def footprint(self) -> Footprint:
+        return Footprint(
+            clients=len(self.clients),
+            groups=len(self.groups),
+            group_entries=sum(len(g.sent) for g in self.groups.values()),
+            exceptions=sum(len(c.exceptions) for c in self.clients.values()),
+            attribute_sets=len(self._pool),
+        )
+
+    def _stored(self) -> Iterator[Attributes | None]:
+        for group in self.groups.values():
+            yield from group.sent.values()
+        for client in self.clients.values():
+            yield from client.exceptions.values()
+
+    def _sweep(self) -> None:
+        if self._pool.crowded():
+            self._pool.sweep(self._stored())
