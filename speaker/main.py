@@ -8,9 +8,13 @@ import os
 import signal
 from collections.abc import Callable
 
+from ixrs import topics
 from ixrs.config import ConfigError, RouteServerConfig
 from ixrs.config.deploy import Deploy
 from ixrs.eventlog import framing_for
+from processors.export import ExportPolicy
+from speaker.decisions import DecisionFeed
+from speaker.outbound import Outbound
 from speaker.publisher import Publisher
 from speaker.service import Speaker
 from speaker.transport import keep_connected, serve
@@ -30,6 +34,13 @@ def _active(speaker: Speaker, deploy: Deploy) -> list[asyncio.Task[None]]:
         asyncio.create_task(keep_connected(speaker, client.ip, deploy.hold_time, 179, bind))
         for client in speaker.config.clients if not client.settings.passive
     ]
+
+
+def _queue_limit() -> dict[str, int]:
+    """Each client's send-queue bound (speaker.outbound.pending). IXRS_SEND_QUEUE_LIMIT
+    (octets) overrides the default, for tests and unusually large tables."""
+    value = os.environ.get("IXRS_SEND_QUEUE_LIMIT")
+    return {"queue_limit": int(value)} if value else {}
 
 
 async def run_speaker(config: RouteServerConfig, deploy: Deploy, bootstrap: str,
@@ -55,10 +66,28 @@ async def run_speaker(config: RouteServerConfig, deploy: Deploy, bootstrap: str,
         log.info("configuration reloaded: version %s", new.version[:12])
 
     loop.add_signal_handler(signal.SIGHUP, on_sighup)
-    publisher = Publisher(bootstrap, framing_for(deploy.schema_registry))
+    framing = framing_for(deploy.schema_registry)
+    publisher = Publisher(bootstrap, framing)
+    # Sessions that come up before the decisions topic is read to its end wait for it
+    # (ready=False), so the End-of-RIB they get closes a complete table.
+    outbound = Outbound(ExportPolicy.from_config(config), ready=False,
+                        **_queue_limit())
     speaker = Speaker(config, publisher, deploy.topic_prefix, deploy.partitions,
-                      os.environ.get("IXRS_SPEAKER_ID", "speaker"))
+                      os.environ.get("IXRS_SPEAKER_ID", "speaker"), outbound)
     await loop.run_in_executor(None, speaker.start)
+    failed: list[BaseException] = []
+
+    def feed_failed(exc: BaseException) -> None:
+        # Sessions would stay up with tables that no longer follow the decisions: stop,
+        # so that the supervisor (ixrs run) or an operator sees it.
+        log.error("the decisions feed failed (%s); stopping the speaker", exc)
+        failed.append(exc)
+        stop.set()
+
+    feed = DecisionFeed(bootstrap, topics.DECISIONS.name(deploy.topic_prefix),
+                        topics.DECISIONS.partitions(deploy.partitions), framing,
+                        speaker.decisions, speaker.decisions_caught_up, feed_failed)
+    feed.start()
     listen = deploy.listen
     server = await serve(speaker, _bind_host(listen.host), listen.port, deploy.hold_time)
     print(f"bgp: {listen}", flush=True)
@@ -71,5 +100,6 @@ async def run_speaker(config: RouteServerConfig, deploy: Deploy, bootstrap: str,
         server.close()
         for connection in list(speaker.connections):
             connection.shutdown()
+        await loop.run_in_executor(None, feed.close)
         await loop.run_in_executor(None, publisher.close)
-    return 0
+    return 1 if failed else 0

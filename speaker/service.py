@@ -21,6 +21,7 @@ from schemas.events import (
     NotificationInfo,
     PeerNotice,
     RawUpdate,
+    SentUpdate,
     Session,
     SessionChange,
     SessionState,
@@ -30,6 +31,7 @@ from speaker import maxprefix
 from speaker.admission import RateLimiter
 from speaker.codec import CeaseSubcode, Notification, Update
 from speaker.maxprefix import Limits, PrefixCounter
+from speaker.outbound import Outbound, Outgoing, Report
 from speaker.publish import route_events
 from speaker.publisher import Publisher, Window
 
@@ -58,7 +60,8 @@ def limits_for(client: Client) -> Limits:
 
 class Speaker:
     def __init__(self, config: RouteServerConfig, publisher: Publisher, topic_prefix: str,
-                 partitions: int, speaker_id: str = "speaker") -> None:
+                 partitions: int, speaker_id: str = "speaker",
+                 outbound: Outbound | None = None) -> None:
         self.config = config
         self.publisher = publisher
         self.prefix = topic_prefix
@@ -71,7 +74,11 @@ class Speaker:
         self.sessions: dict[str, SessionRecord] = {}  # by peer address, established only
         self.connections: set[Any] = set()  # the transport's live connections
         self.refused_until: dict[str, float] = {}  # max-prefix "restart": address -> time
-        self.stats = {"sessions_up": 0, "updates": 0, "prefixes": 0}
+        self.stats = {"sessions_up": 0, "updates": 0, "prefixes": 0, "sent": 0}
+        # The export path: the outbound core (pure) and, per client address, the connection
+        # that is Established for it, which writes what the core queued.
+        self.outbound = outbound
+        self.links: dict[str, Any] = {}
 
     def start(self) -> None:
         """Mark the new incarnation in every routes partition, before any route of it,
@@ -158,6 +165,42 @@ class Speaker:
         self.stats["updates"] += 1
         self.stats["prefixes"] += len(announced)
         return outcome or maxprefix.Outcome(False)
+
+    # --- the export path ------------------------------------------------------------------
+
+    def decisions(self, batch: list[Any]) -> None:
+        """One poll's worth of decisions from the decisions topic (see speaker.decisions)."""
+        if self.outbound is not None:
+            self.dispatch(self.outbound.apply(batch))
+
+    def decisions_caught_up(self) -> None:
+        """The decisions topic was read to its end: sessions that waited get their tables."""
+        if self.outbound is not None:
+            self.dispatch(self.outbound.mark_ready())
+
+    def dispatch(self, report: Report) -> None:
+        """Hand what the core queued to the clients' connections; close the overflowed."""
+        for address in report.overflowed:
+            link = self.links.get(address)
+            log.warning("session %s: send queue over its bound; closing", address)
+            if link is not None:
+                link.overflow()
+        for address in report.output:
+            link = self.links.get(address)
+            if link is not None:
+                link.flush_outbound()
+
+    def record_sent(self, rec: SessionRecord, messages: list[Outgoing]) -> None:
+        """Every message written to a client becomes a SentUpdate, in the client's
+        partition of the sent topic (the audit trail of what each client was told)."""
+        address = rec.session.peer_address
+        topic = self._topic(topics.SENT)
+        partition = partition_for(address, self.partitions)
+        for message in messages:
+            event = SentUpdate(self.stamper.header(), rec.session, message.raw,
+                               message.caused_by, str(message.kind))
+            self.publisher.produce(topic, event, address, partition)
+        self.stats["sent"] += len(messages)
 
     # --- notices ----------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ from speaker.codec import (
     Negotiated,
     Notification,
     OpenSubcode,
+    RefreshSubtype,
+    RouteRefresh,
     Update,
     encode,
 )
@@ -30,6 +32,9 @@ log = logging.getLogger("ixrs.speaker")
 
 # Events in flight per session before the socket stops being read.
 WINDOW = 2000
+# Octets of queued UPDATEs handed to the socket at a time; the transport's own buffer
+# (pause_writing above its high-water mark) decides when to stop.
+TAKE_OCTETS = 64 * 1024
 
 
 class BgpProtocol(asyncio.Protocol):
@@ -43,6 +48,7 @@ class BgpProtocol(asyncio.Protocol):
         self.rec: SessionRecord | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._paused = False
+        self._write_paused = False  # the socket's buffer is over its high-water mark
 
     # --- asyncio callbacks ------------------------------------------------------------
 
@@ -82,14 +88,19 @@ class BgpProtocol(asyncio.Protocol):
         self._handle(self.conn.connection_lost(self.loop.time(), reason))
 
     def pause_writing(self) -> None:
+        # The peer is not taking what we write: queued UPDATEs stay in the outbound core
+        # (bounded, see speaker.outbound.pending) and the Send Hold Timer runs (RFC 9687).
+        self._write_paused = True
         if self.conn is not None:
             self.conn.write_stalled(self.loop.time())
             self._schedule()
 
     def resume_writing(self) -> None:
+        self._write_paused = False
         if self.conn is not None:
             self.conn.write_progressed()
             self._schedule()
+        self.flush_outbound()
 
     def deconfigure(self, subcode: int, reason: str) -> None:
         if self.conn is not None:
@@ -114,6 +125,8 @@ class BgpProtocol(asyncio.Protocol):
                 self._state(out)
             elif out.kind == Kind.RECEIVED and isinstance(out.message, Update):
                 self._update(out.message, out.data)
+            elif out.kind == Kind.RECEIVED and isinstance(out.message, RouteRefresh):
+                self._route_refresh(out.message)
             elif out.kind == Kind.CLOSE:
                 self._close()
         self._schedule()
@@ -124,7 +137,12 @@ class BgpProtocol(asyncio.Protocol):
 
     def _close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
-            self.transport.close()  # flushes what was written (the NOTIFICATION) first
+            if self._write_paused:
+                # The peer stopped reading (send hold timer, queue overflow): what is
+                # buffered, the NOTIFICATION included, would pin memory until TCP gives up.
+                self.transport.abort()
+            else:
+                self.transport.close()  # flushes what was written (the NOTIFICATION) first
 
     def _state(self, out: Output) -> None:
         assert self.conn is not None and self.rec is not None
@@ -148,6 +166,77 @@ class BgpProtocol(asyncio.Protocol):
                                    out.notification, out.notification_sent)
         if out.state == SessionState.OPENCONFIRM:
             self._resolve_collision()
+        elif out.state == SessionState.ESTABLISHED:
+            self._established()
+        elif out.previous == SessionState.ESTABLISHED:
+            self._ended()
+
+    # --- the export path ------------------------------------------------------------------
+
+    def _established(self) -> None:
+        """The client gets its full table, then End-of-RIB (or waits for the decisions
+        topic to be read to its end, see Outbound.mark_ready)."""
+        assert self.conn is not None and self.rec is not None
+        outbound = self.speaker.outbound
+        address = self.rec.session.peer_address
+        self.speaker.links[address] = self
+        if outbound is None or self.conn.negotiated is None:
+            return
+        try:
+            report = outbound.establish(address, self.conn.negotiated)
+        except KeyError:
+            # A client added by a configuration reload: the export policy in force does
+            # not know it yet (reloads are not applied to the outbound core, issue 6).
+            log.warning("session %s: not in the export policy in force; nothing exported",
+                        address)
+            return
+        self.speaker.dispatch(report)
+
+    def _ended(self) -> None:
+        assert self.rec is not None
+        address = self.rec.session.peer_address
+        if self.speaker.links.get(address) is self:
+            del self.speaker.links[address]
+            if self.speaker.outbound is not None:
+                self.speaker.outbound.drop(address)
+
+    def _route_refresh(self, message: RouteRefresh) -> None:
+        """RFC 2918 / RFC 7313: a request gets the family's table again. BoRR and EoRR
+        from the client concern what it sends us; the speaker keeps no Adj-RIB-In to
+        mark stale, so they are ignored."""
+        assert self.rec is not None
+        outbound = self.speaker.outbound
+        if outbound is None or message.subtype != RefreshSubtype.NORMAL:
+            return
+        address = self.rec.session.peer_address
+        if self.speaker.links.get(address) is self:
+            self.speaker.dispatch(outbound.refresh(address, (message.afi, message.safi)))
+
+    def flush_outbound(self) -> None:
+        """Write what the outbound core queued for this client until the socket's buffer
+        is full; resume_writing calls this again when the peer has read some."""
+        outbound = self.speaker.outbound
+        rec = self.rec
+        if outbound is None or rec is None:
+            return
+        address = rec.session.peer_address
+        if self.speaker.links.get(address) is not self:
+            return
+        while not self._write_paused:
+            if self.transport is None or self.transport.is_closing():
+                return
+            messages = outbound.take(address, TAKE_OCTETS)
+            if not messages:
+                return
+            self.transport.write(b"".join(m.raw for m in messages))
+            self.speaker.record_sent(rec, messages)
+
+    def overflow(self) -> None:
+        """The client's send queue passed its bound (Report.overflowed): Cease, Out of
+        Resources (RFC 4486)."""
+        if self.conn is not None:
+            self._handle(self.conn.stop(self.loop.time(), CeaseSubcode.OUT_OF_RESOURCES, b"",
+                                        "send queue overflow: the client reads too slowly"))
 
     def _resolve_collision(self) -> None:
         """RFC 4271 §6.8: one session per peer when both sides connected."""
