@@ -85,14 +85,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             bootstrap = broker.bootstrap
         prepared = prepare.prepare_log(bootstrap, s.deploy, state_dir)
         prepare.publish_config(bootstrap, s.deploy, s.config, [s.general_path, s.clients_path])
-        print(f"broker: {bootstrap}", flush=True)
+        sup.say(f"broker: {bootstrap}")
         if prepared.discarded_from:
-            print(f"state: discarded local state of broker incarnation "
-                  f"{prepared.discarded_from}", flush=True)
+            sup.say(f"state: discarded local state of broker incarnation "
+                    f"{prepared.discarded_from}")
         sup.spawn("speaker", _role_argv("speaker", args, bootstrap, s.deploy))
         for n in range(args.workers):
             sup.spawn(f"worker {n + 1}", _role_argv("worker", args, bootstrap, s.deploy))
-        sup.on_reload(lambda: _reload(args, bootstrap))
+        sup.on_reload(lambda: sup.say(_reload(args, bootstrap)))
         return sup.wait()
 
 
@@ -110,10 +110,10 @@ def _role_argv(role: str, args: argparse.Namespace, bootstrap: str, deploy: Depl
     return argv
 
 
-def _reload(args: argparse.Namespace, bootstrap: str) -> None:
+def _reload(args: argparse.Namespace, bootstrap: str) -> str:
     s = _settings(args)
     prepare.publish_config(bootstrap, s.deploy, s.config, [s.general_path, s.clients_path])
-    print(f"config: reloaded, version {s.config.version[:12]}", flush=True)
+    return f"config: reloaded, version {s.config.version[:12]}"
 
 
 def _not_built(args: argparse.Namespace, issue: int, needs_kafka: bool = True) -> int:

@@ -3,6 +3,9 @@
 Ctrl-C, SIGTERM or any child dying ends the command; the broker is stopped
 last, after the roles that use it. Children also die with us if we are killed
 outright (``PR_SET_PDEATHSIG``, see :mod:`ixrs.embedded`).
+
+The roles' stdout comes through us: their lines are relayed as they are, except their
+``status:`` lines, which become our one live status line (:mod:`ixrs.status`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from ixrs.embedded import EmbeddedBroker, die_with_parent
+from ixrs.status import Board, Console, parse_line
 
 
 class Supervisor:
@@ -25,6 +29,9 @@ class Supervisor:
         self._on_reload: Callable[[], None] | None = None
         self._previous: dict[int, object] = {}
         self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self._readers: list[threading.Thread] = []
+        self.board = Board()
+        self.console = Console(self.board)
 
     def __enter__(self) -> Supervisor:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -43,6 +50,9 @@ class Supervisor:
                 print(f"ixrs: {name} did not stop in time; killing it", file=sys.stderr)
                 child.kill()
                 child.wait()
+        for reader in self._readers:
+            reader.join(5)  # the children are gone: their pipes are at their end
+        self.console.close()
         if self._broker is not None:
             self._broker.stop()
         for sig, handler in self._previous.items():
@@ -60,8 +70,32 @@ class Supervisor:
 
     def spawn(self, name: str, argv: list[str]) -> None:
         """Start a role as a child process that dies with us."""
-        self._children[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                                preexec_fn=die_with_parent)
+        child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 preexec_fn=die_with_parent)
+        self._children[name] = child
+        reader = threading.Thread(target=self._relay, args=(name, child), daemon=True,
+                                  name=f"{name} stdout")
+        reader.start()
+        self._readers.append(reader)
+
+    def _relay(self, name: str, child: subprocess.Popen[bytes]) -> None:
+        """Until the child's stdout ends: relay its lines, fold its status lines. Never
+        stops reading early, so that a child never blocks on a full pipe."""
+        assert child.stdout is not None
+        for raw in child.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            try:
+                status = parse_line(line)
+                if status is not None:
+                    self.board.update(name, status[1])
+                else:
+                    self.console.relay(line)
+            except (OSError, ValueError):  # our stdout closed (a pipe reader gone): drain
+                pass
+
+    def say(self, line: str) -> None:
+        """A line of our own on stdout, among the relayed ones."""
+        self.console.relay(line)
 
     def on_reload(self, callback: Callable[[], None]) -> None:
         self._on_reload = callback
@@ -72,6 +106,7 @@ class Supervisor:
     def wait(self) -> int:
         """Until a stop is asked for (exit 0) or a child dies (exit 1)."""
         while not self._stop.wait(0.5):
+            self.console.refresh()
             if self._broker is not None and not self._broker.alive():
                 print("ixrs: error: the embedded broker exited", file=sys.stderr)
                 return 1

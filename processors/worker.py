@@ -26,6 +26,7 @@ import asyncio
 import logging
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,7 @@ from ixrs.config import ConfigError, RouteServerConfig
 from ixrs.config.deploy import Deploy
 from ixrs.eventlog import Stamper, framing_for, producer_config, read_partitions
 from ixrs.prepare import ConfigReader
+from ixrs.status import Reporter
 from processors.datalog import DataSetReader
 from processors.export import ExportPolicy
 from processors.partition import Output, PartitionProcessor, Policies
@@ -69,7 +71,8 @@ class Worker:
         self.saved_at = 0.0
         self.routes_topic = topics.ROUTES.name(deploy.topic_prefix)
         self.producer = Producer(producer_config(bootstrap))
-        self.stats = {"events": 0, "verdicts": 0, "decisions": 0}
+        self.stats = {"events": 0, "verdicts": 0, "decisions": 0, "accepted": 0,
+                      "filtered": 0}
 
     def remember(self, config: RouteServerConfig) -> Policies:
         policies = self._policies.get(config.version)
@@ -164,6 +167,12 @@ class Worker:
             except BufferError:
                 self.producer.poll(0.1)
         self.stats["verdicts" if out.topic is topics.VERDICTS else "decisions"] += 1
+        for group in getattr(out.event, "groups", ()) if out.topic is topics.VERDICTS else ():
+            self.stats["accepted" if group.accepted else "filtered"] += len(group.prefixes)
+
+    def status(self) -> dict[str, int]:
+        """The counters of the worker's `status:` line (ixrs.status)."""
+        return {"accepted": self.stats["accepted"], "filtered": self.stats["filtered"]}
 
     def flush(self) -> None:
         left = self.producer.flush(60)
@@ -299,5 +308,6 @@ def run_worker(
     )
     signal.signal(signal.SIGHUP, on_sighup)
     print("worker: started", flush=True)
+    Reporter("worker", worker.status).run_in_thread(threading.Event())
     faust_worker.execute_from_commandline()
     return 0

@@ -12,6 +12,7 @@ from ixrs import topics
 from ixrs.config import ConfigError, RouteServerConfig
 from ixrs.config.deploy import Deploy
 from ixrs.eventlog import framing_for
+from ixrs.status import Reporter
 from processors.export import ExportPolicy
 from speaker.decisions import DecisionFeed
 from speaker.outbound import Outbound
@@ -41,6 +42,13 @@ def _queue_limit() -> dict[str, int]:
     (octets) overrides the default, for tests and unusually large tables."""
     value = os.environ.get("IXRS_SEND_QUEUE_LIMIT")
     return {"queue_limit": int(value)} if value else {}
+
+
+async def _report(reporter: Reporter) -> None:
+    """The speaker's `status:` line (ixrs.status), when due and changed."""
+    while True:
+        reporter.poll()
+        await asyncio.sleep(reporter.interval / 4)
 
 
 async def run_speaker(config: RouteServerConfig, deploy: Deploy, bootstrap: str,
@@ -92,9 +100,11 @@ async def run_speaker(config: RouteServerConfig, deploy: Deploy, bootstrap: str,
     server = await serve(speaker, _bind_host(listen.host), listen.port, deploy.hold_time)
     print(f"bgp: {listen}", flush=True)
     active[:] = _active(speaker, deploy)
+    status = asyncio.create_task(_report(Reporter("speaker", speaker.status)))
     try:
         await stop.wait()
     finally:
+        status.cancel()
         for task in active:
             task.cancel()
         server.close()

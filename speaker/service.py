@@ -31,7 +31,7 @@ from speaker import maxprefix
 from speaker.admission import RateLimiter
 from speaker.codec import CeaseSubcode, Notification, Update
 from speaker.maxprefix import Limits, PrefixCounter
-from speaker.outbound import Outbound, Outgoing, Report
+from speaker.outbound import Kind, Outbound, Outgoing, Report
 from speaker.publish import route_events
 from speaker.publisher import Publisher, Window
 
@@ -74,7 +74,8 @@ class Speaker:
         self.sessions: dict[str, SessionRecord] = {}  # by peer address, established only
         self.connections: set[Any] = set()  # the transport's live connections
         self.refused_until: dict[str, float] = {}  # max-prefix "restart": address -> time
-        self.stats = {"sessions_up": 0, "updates": 0, "prefixes": 0, "sent": 0}
+        self.stats = {"sessions_up": 0, "updates": 0, "prefixes": 0, "sent": 0,
+                      "updates_sent": 0}
         # The export path: the outbound core (pure) and, per client address, the connection
         # that is Established for it, which writes what the core queued.
         self.outbound = outbound
@@ -133,6 +134,8 @@ class Speaker:
         self.publisher.produce(self._topic(topics.SESSIONS), change, address, 0)
         log.info("session %s AS%d: %s -> %s (%s)", address, rec.session.peer_asn,
                  previous.name, state.name, reason)
+        # stdout, with the other lifecycle lines: one line per change, for operators.
+        print(session_line(address, rec.session.peer_asn, state, reason), flush=True)
         if state == SessionState.ESTABLISHED:
             self.sessions[address] = rec
             self.stats["sessions_up"] += 1
@@ -201,6 +204,12 @@ class Speaker:
                                message.caused_by, str(message.kind))
             self.publisher.produce(topic, event, address, partition)
         self.stats["sent"] += len(messages)
+        self.stats["updates_sent"] += sum(1 for m in messages if m.kind == Kind.UPDATE)
+
+    def status(self) -> dict[str, int]:
+        """The counters of the speaker's `status:` line (ixrs.status)."""
+        return {"sessions_up": self.stats["sessions_up"], "received": self.stats["prefixes"],
+                "exported": self.stats["updates_sent"]}
 
     # --- notices ----------------------------------------------------------------------
 
@@ -214,6 +223,22 @@ class Speaker:
         event = PeerNotice(self.stamper.header(), self.speaker_id, address, asn, kind, action,
                            detail, session, held)
         self.publisher.produce(self._topic(topics.SESSIONS), event, address, 0)
+
+
+STATE_NAMES = {
+    SessionState.IDLE: "Idle", SessionState.CONNECT: "Connect", SessionState.ACTIVE: "Active",
+    SessionState.OPENSENT: "OpenSent", SessionState.OPENCONFIRM: "OpenConfirm",
+    SessionState.ESTABLISHED: "Established",
+}
+
+
+def session_line(address: str, asn: int, state: SessionState, reason: str = "") -> str:
+    """``session 192.0.2.2 AS20002: Established``; a session going down adds its reason:
+    ``session 192.0.2.2 AS20002: Idle (hold timer expired)``."""
+    line = f"session {address} AS{asn}: {STATE_NAMES.get(state, state.name)}"
+    if reason and state == SessionState.IDLE:
+        line += f" ({reason})"
+    return line
 
 
 def _without(update: Update, refused: frozenset[str]) -> Update:
