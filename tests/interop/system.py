@@ -72,6 +72,7 @@ class IxrsOnLan:
                                f"bgp:\n  listen: \"0.0.0.0:179\"\n  hold_time: {hold_time}\n")
         self.broker: subprocess.Popen[bytes] | None = None
         self.roles: dict[str, subprocess.Popen[bytes]] = {}
+        self.logs: dict[str, Path] = {}
 
     # --- processes --------------------------------------------------------------------
 
@@ -101,6 +102,7 @@ class IxrsOnLan:
                  "--deploy", str(self.deploy), "--state-dir", str(self.workdir / "state")],
                 stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
         self.roles["speaker"] = proc
+        self.logs["speaker"] = log
 
         def ready() -> bool:
             if proc.poll() is not None:
@@ -108,6 +110,26 @@ class IxrsOnLan:
             return "bgp: " in log.read_text()
 
         wait_for(ready, 30, "the speaker to listen")
+        return proc
+
+    def start_worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
+        """An `ixrs worker` (several may run: give each its own name)."""
+        log = self.workdir / f"{name}-{uuid.uuid4().hex[:6]}.log"
+        with log.open("wb") as sink:
+            proc = self.host.popen(
+                [sys.executable, "-m", "ixrs", "worker", "--bootstrap", self.bootstrap,
+                 "--general", str(self.general), "--clients", str(self.clients),
+                 "--deploy", str(self.deploy), "--state-dir", str(self.workdir / "state")],
+                stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+        self.roles[name] = proc
+        self.logs[name] = log
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"the worker exited:\n{log.read_text()}")
+            return "worker: partitions" in log.read_text()
+
+        wait_for(ready, 60, "the worker to be given its partitions")
         return proc
 
     def kill(self, role: str, sig: int = signal.SIGKILL) -> None:
