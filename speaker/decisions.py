@@ -117,13 +117,30 @@ class DecisionFeed:
 
     def _apply(self, batch: list[Decision]) -> None:
         try:
-            self._on_batch(batch)
+            if self.failed is None:
+                self._on_batch(batch)
+        except Exception as exc:
+            self._failed_on_loop(exc)
         finally:
             self._slots.release()
 
     def _caught_up(self, _arg: None) -> None:
         try:
-            log.info("decisions: caught up with %s after %d decisions", self.topic, self.read)
-            self._on_caught_up()
+            if self.failed is None:
+                log.info("decisions: caught up with %s after %d decisions", self.topic,
+                         self.read)
+                self._on_caught_up()
+        except Exception as exc:
+            self._failed_on_loop(exc)
         finally:
             self._slots.release()
+
+    def _failed_on_loop(self, exc: Exception) -> None:
+        # A batch that failed half way leaves the clients' tables not following the
+        # decisions: the same as a reader that fails. Raised into the loop instead, it would
+        # only be logged by asyncio, and the speaker would go on serving those tables.
+        log.exception("applying decisions from %s failed", self.topic)
+        self.failed = exc
+        self._stop.set()
+        if self._on_failed is not None:
+            self._on_failed(exc)

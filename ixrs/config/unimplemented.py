@@ -78,7 +78,6 @@ NOT_IMPLEMENTED: tuple[Unimplemented, ...] = (
         for name in RTT_COMMUNITIES
     ),
     Unimplemented("client", "password", _set, "TCP MD5 signatures"),
-    Unimplemented("client", "16bit_mapped_asn", _set),
     Unimplemented("client", "cfg.gtsm"),
     Unimplemented("client", "cfg.add_path"),
     Unimplemented("client", "cfg.rfc8950"),

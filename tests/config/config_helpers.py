@@ -43,7 +43,6 @@ ENABLING = {
     "cfg.rpki_roas": {"source": "rtr"},
     "cfg.rpki_aspas": {"source": "rtr"},
     "password": "secret",
-    "16bit_mapped_asn": 64512,
     "cfg.custom_options": {"bird": {"ipv4": {"protocol": {"config_lines": ["debug all;"]}}}},
     # an option whose unimplemented value is the off one
     "cfg.filtering.max_prefix.count_rejected_routes": False,

@@ -33,7 +33,6 @@ def test_the_options_named_in_the_brief_are_covered(load: Load) -> None:
         "clients[1].cfg.gtsm",
         "cfg.add_path",
         "cfg.filtering.roles.enabled",
-        "clients[1].16bit_mapped_asn",
         "cfg.rfc8950",
         "cfg.filtering.rpki_aspa_verification.enabled",
         "cfg.filtering.irrdb.use_arin_bulk_whois_data.enabled",
@@ -55,6 +54,15 @@ def test_implemented_options_are_not_warned(load: Load) -> None:
     general["cfg"]["filtering"] = {"irrdb": {"tag_as_set": True,
                                              "use_rpki_roas_as_route_objects": {"enabled": True}}}
     assert load(general).warnings == ()
+
+
+def test_16bit_mapped_asn_is_implemented(load: Load) -> None:
+    # The export policy names a 4-byte client by it in standard communities
+    # (processors/control.py; tests/decide/test_export.py, tests/interop/test_export_control.py).
+    clients = {"clients": [{"asn": 196615, "ip": "192.0.2.4", "16bit_mapped_asn": 64512}]}
+    config = load(minimal_general(), clients)
+    assert config.warnings == ()
+    assert config.clients[0].mapped_16bit_asn == 64512
 
 
 def test_explicitly_off_or_absent_gives_no_warning(load: Load) -> None:
