@@ -60,6 +60,19 @@ its link-local next hop; IPv4 NLRI with an IPv6 next hop would need RFC 8950, wh
 codec does not speak, so it is not sent); sessions that do not carry a family get none of
 it; AS_TRANS and AS4_PATH towards 2-octet sessions come from the codec's encoder.
 
+**Configuration reload** (`reconfigure`). The new `ExportPolicy` applies from then on.
+Every established client that is still configured moves to the group of its new key (its
+profile or families may have changed), built from the decision table under the new policy,
+and gets its exceptions anew; the clients that moved from one old group to one new group
+share their changes (the prefixes where the two groups' tables differ), and a member whose
+exceptions, old or new, make it differ gets overrides, as in `apply`. Only the differences
+go out, packed as usual, caused by the decisions in force. Clients no longer configured are
+forgotten (the speaker closes their sessions); clients that are new get their full table
+when they establish. Decisions taken under an older configuration may lack a delta for a
+client that a peer-scoped request on the best route names (another ASN mapping, other rules,
+a new client), so such clients (`exporter.styled`) are looked at one by one, like those
+with a delta.
+
 **Pending queue** (`pending.PendingQueue`). Messages wait per client until the transport
 takes them. Past a bound (64 MiB by default) the queue is dropped and the client reported
 in `Report.overflowed`; its state is forgotten, because it no longer says what the client
@@ -73,8 +86,11 @@ Limits
 
 - Batches matter: UPDATEs pack the prefixes of one `apply` call, so the transport should
   pass what one consumer poll returned, not one decision at a time.
-- A configuration reload (new profiles, clients added or removed) is not handled here: the
-  core would need to diff every client's Adj-RIB-Out under the old and the new policy.
+- A reload costs one pass over the decision table per new group and per (old group, new
+  group) pair, and the old and the new groups' tables are held together while it runs.
+- The decisions in force were decided under the configuration their worker had; a reload
+  applies the new export policy to them (`outcome_for` with the new clients), and the
+  workers' new decisions follow as they come.
 - Not in the codec, so not here: extended next hop (RFC 8950; IPv4 routes with an IPv6 next
   hop are not sent) and ADD-PATH (RFC 7911).
 - Prefixes are the canonical text the decisions carry (`ipaddress` form), as everywhere.

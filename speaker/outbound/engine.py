@@ -9,6 +9,8 @@ The transport calls, in log order for decisions and as sessions come and go:
 - `refresh(address, family)`: a ROUTE-REFRESH came; the family's table again, between
   BoRR and EoRR when enhanced route refresh was negotiated (RFC 7313 §4).
 - `drop(address)`: the session ended; its Adj-RIB-Out goes.
+- `reconfigure(policy)`: a configuration reload; every client is queued the differences
+  between what it was sent and what the new policy gives it.
 - `take(address)`: the messages waiting for that socket, oldest first.
 
 Each call returns a `Report`: what it queued per client, and the clients whose queue passed
@@ -64,6 +66,17 @@ class Footprint:
     attribute_sets: int  # distinct interned attribute values
 
 
+NOBODY: frozenset[str] = frozenset()
+_Moved = tuple[Client, dict[str, Attributes | None]]  # a client, and its old exceptions
+
+
+def _named(decision: Decision | None, styled: frozenset[str]) -> frozenset[str]:
+    """The clients a decision has a delta for, and those its best route styles."""
+    if decision is None or not decision.outcomes:
+        return styled
+    return styled.union(o.client for o in decision.outcomes)
+
+
 class Outbound:
     def __init__(
         self, policy: ExportPolicy, *, queue_limit: int = DEFAULT_LIMIT, ready: bool = True
@@ -77,7 +90,10 @@ class Outbound:
         self._waiting: dict[str, Negotiated] = {}
         self._overflowed: set[str] = set()
         self._pool = Interner()
-        self._exporter = Exporter(policy.settings, self._pool)
+        self._exporter = Exporter(policy, self._pool)
+        # prefix -> the clients a peer-scoped request on its best route styles, under this
+        # policy (see exporter.styled); only prefixes that have some.
+        self._styled: dict[str, frozenset[str]] = {}
 
     # --- decisions -------------------------------------------------------------------
 
@@ -95,10 +111,24 @@ class Outbound:
                 causes[prefix] = decision.event_id
         if not causes:
             return Report()
+        # Per changed prefix, the clients looked at one by one before the batch and now: those
+        # with a delta, and those a request on the best route styles (see exporter.styled).
+        named_then: dict[str, frozenset[str]] = {}
+        named: dict[str, frozenset[str]] = {}
+        styled = self._styled
+        for prefix, old in previous.items():
+            named_then[prefix] = _named(old, styled.get(prefix, NOBODY))
+            decision = table.get(prefix)
+            found = self._exporter.styled(decision)
+            if found:
+                styled[prefix] = found
+            else:
+                styled.pop(prefix, None)
+            named[prefix] = _named(decision, found)
         output: dict[str, tuple[Outgoing, ...]] = {}
         for group in self.groups.values():
             group.full = None  # its causes may have changed even where its routes did not
-            self._advance(group, causes, previous, output)
+            self._advance(group, causes, named_then, named, output)
         self._exporter.clear()
         self._sweep()
         return self._deliver(output)
@@ -107,7 +137,8 @@ class Outbound:
         self,
         group: UpdateGroup,
         causes: dict[str, str],
-        previous: dict[str, Decision | None],
+        named_then: dict[str, frozenset[str]],
+        named: dict[str, frozenset[str]],
         output: dict[str, tuple[Outgoing, ...]],
     ) -> None:
         """Bring one group and its members up to the decisions in force for `causes`, and
@@ -132,22 +163,16 @@ class Outbound:
                 else:
                     sent[prefix] = new
                 changes[prefix] = new
-            # Members with a delta before (maybe an exception) or now are looked at one by one.
-            before_decision = previous[prefix]
-            special: set[str] = set()
-            if before_decision is not None and before_decision.outcomes:
-                special = {o.client for o in before_decision.outcomes if o.client in members}
-            deltas: set[str] = set()
-            if decision is not None and decision.outcomes:
-                deltas = {o.client for o in decision.outcomes if o.client in members}
-            if not special and not deltas:
+            # Members named before (maybe an exception) or now are looked at one by one.
+            named_before, named_now = named_then[prefix], named[prefix]
+            if not named_before and not named_now:
                 continue
             shared = changes.get(prefix, SKIP)
-            for address in special | deltas:
+            for address in sorted(a for a in named_before | named_now if a in members):
                 client = members[address]
                 exceptions = client.exceptions
                 before = exceptions.get(prefix, old)  # a stored None is "nothing"
-                after = client_value(decision, client) if address in deltas else new
+                after = client_value(decision, client) if address in named_now else new
                 if after is new:
                     exceptions.pop(prefix, None)
                 else:
@@ -186,13 +211,7 @@ class Outbound:
         client = Client(peer, negotiated, group, PendingQueue(self.queue_limit))
         group.members[address] = client
         self.clients[address] = client
-        for prefix in self.table.deltas_for(address):
-            decision = self.table.decisions[prefix]
-            if version_of(prefix) not in key.versions:
-                continue
-            value = self._exporter.client_value(decision, client)
-            if value is not group.sent.get(prefix):
-                client.exceptions[prefix] = value
+        self._find_exceptions(client)
         self._exporter.clear()
         messages: list[Outgoing] = []
         for family in sorted(negotiated.families):
@@ -202,6 +221,112 @@ class Outbound:
             messages.append(Outgoing(end_of_rib(family, negotiated), (), Kind.END_OF_RIB))
         self._sweep()
         return self._deliver({address: tuple(messages)})
+
+    def _find_exceptions(self, client: Client) -> None:
+        """Fill in a client's exceptions: where the decision in force has a delta for it or
+        its best route's requests style it, and that makes it differ from its group."""
+        address = client.ip
+        group = client.group
+        versions = group.key.versions
+        prefixes = set(self.table.deltas_for(address))
+        prefixes.update(p for p, found in self._styled.items() if address in found)
+        decisions = self.table.decisions
+        client_value = self._exporter.client_value
+        for prefix in sorted(prefixes):
+            if version_of(prefix) not in versions:
+                continue
+            value = client_value(decisions[prefix], client)
+            if value is not group.sent.get(prefix):
+                client.exceptions[prefix] = value
+
+    # --- configuration -----------------------------------------------------------------
+
+    def reconfigure(self, policy: ExportPolicy) -> Report:
+        """A configuration reload: the new policy applies from now on. Each established
+        client that is still a client is queued what differs between what it was sent and
+        what the new policy gives it over the decisions in force (new attributes, or a
+        withdrawal of what it may no longer receive); a client no longer configured is
+        forgotten (the transport closes its session, RFC 4486 Cease)."""
+        self.policy = policy
+        self._exporter = exporter = Exporter(policy, self._pool)
+        self._waiting = {a: n for a, n in self._waiting.items() if policy.peer(a) is not None}
+        decisions = self.table.decisions
+        self._styled = {}
+        for prefix, decision in decisions.items():
+            found = exporter.styled(decision)
+            if found:
+                self._styled[prefix] = found
+        # Every member moves to a group of the new policy; members that move from one old
+        # group to one new group share their changes. The old groups live until the diff
+        # is made: the Adj-RIB-Out briefly holds both.
+        groups: dict[GroupKey, UpdateGroup] = {}
+        moves: dict[tuple[int, GroupKey], tuple[UpdateGroup, UpdateGroup, list[_Moved]]] = {}
+        for address, client in list(self.clients.items()):
+            peer = policy.peer(address)
+            if peer is None:
+                del self.clients[address]
+                continue
+            key = GroupKey(
+                peer.profile,
+                carried_versions(peer.families, client.negotiated),
+                wire_params(client.negotiated),
+            )
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = self._new_group(key)
+            old_group, old_exceptions = client.group, client.exceptions
+            client.peer, client.group, client.exceptions = peer, group, {}
+            group.members[address] = client
+            self._find_exceptions(client)
+            move = moves.get((id(old_group), key))
+            if move is None:
+                move = moves[(id(old_group), key)] = (old_group, group, [])
+            move[2].append((client, old_exceptions))
+        self.groups = groups
+        output: dict[str, tuple[Outgoing, ...]] = {}
+        for old_group, group, moved in moves.values():
+            self._diff(old_group, group, moved, output)
+        del moves
+        exporter.clear()
+        self._sweep()
+        return self._deliver(output)
+
+    def _diff(
+        self,
+        old: UpdateGroup,
+        new: UpdateGroup,
+        moved: list[_Moved],
+        output: dict[str, tuple[Outgoing, ...]],
+    ) -> None:
+        """The messages that take the clients that moved from `old` to `new` from what they
+        were sent to what they are sent now."""
+        decisions = self.table.decisions
+        old_sent, new_sent = old.sent, new.sent
+        changes: dict[str, Value] = {}
+        for prefix in decisions:
+            value = new_sent.get(prefix)
+            if value is not old_sent.get(prefix):
+                changes[prefix] = value
+        packer = Packer(new.key.wire, lambda prefix: decisions[prefix].event_id)
+        runs = Runs.of(changes)
+        common: tuple[Outgoing, ...] | None = None
+        for client, was in moved:
+            exceptions = client.exceptions
+            own: dict[str, Override] = {}
+            for prefix in sorted(was.keys() | exceptions.keys()):
+                before = was[prefix] if prefix in was else old_sent.get(prefix)
+                after = exceptions[prefix] if prefix in exceptions else new_sent.get(prefix)
+                mine: Override = SKIP if after is before else after
+                if mine is not changes.get(prefix, SKIP):
+                    own[prefix] = mine
+            if own:
+                messages = tuple(packer.member(runs, changes, own))
+            else:
+                if common is None:
+                    common = tuple(packer.shared(runs))
+                messages = common
+            if messages:
+                output[client.ip] = messages
 
     def refresh(self, address: str, family: Family) -> Report:
         """A ROUTE-REFRESH for `family` (RFC 2918, RFC 7313): queue that table again."""

@@ -9,10 +9,11 @@ A group holds what every member is sent when no delta applies to it, once for al
 members; a member holds only the prefixes where a delta made it differ. Memory is prefixes
 x groups plus the exceptions, not prefixes x clients.
 
-A client has an exception for P only while the decision in force for P has a delta for it
-(a client without one is sent the group's value). So when P changes, the members that
-need a look of their own are named by the outcomes of the old decision and the new one,
-and no index of exceptions by prefix is needed.
+A client has an exception for P only while the decision in force for P has a delta for it,
+or a peer-scoped request on its best route styles it (`exporter.styled`; after a reload a
+decision may lack a delta for such a client); a client neither names is sent the group's
+value. So when P changes, the members that need a look of their own are named by the old
+decision and the new one, and no index of exceptions by prefix is needed.
 """
 
 from __future__ import annotations
