@@ -34,7 +34,7 @@ class Outcome:
     family: str = ""
     count: int = 0
     limit: int = 0
-    refused: tuple[str, ...] = ()  # with BLOCK: the announcements not to pass on
+    refused: tuple[str, ...] = ()  # the announcements over the limit, not to pass on
 
 
 def _family(prefix: str) -> str:
@@ -74,7 +74,9 @@ class PrefixCounter:
                     continue  # an implicit withdraw and re-announce: the count stays
                 if len(current) >= limit:
                     over = (family, limit)
-                    if self.limits.action is Action.BLOCK:
+                    if self.limits.action is not Action.WARNING:
+                        # Never passed on: with "block" the session goes on without them,
+                        # with "shutdown"/"restart" it closes right after this UPDATE.
                         refused.append(prefix)
                         continue
                 current.add(prefix)

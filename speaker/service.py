@@ -16,6 +16,7 @@ from ixrs import topics
 from ixrs.config import Client, RouteServerConfig
 from ixrs.eventlog import Stamper
 from ixrs.topics import partition_for
+from processors.export import ExportPolicy
 from schemas.events import (
     Epoch,
     NotificationInfo,
@@ -73,7 +74,7 @@ class Speaker:
         self.notices = RateLimiter()
         self.sessions: dict[str, SessionRecord] = {}  # by peer address, established only
         self.connections: set[Any] = set()  # the transport's live connections
-        self.refused_until: dict[str, float] = {}  # max-prefix "restart": address -> time
+        self.refused_until: dict[str, float] = {}  # max-prefix: address -> time (inf: shutdown)
         self.stats = {"sessions_up": 0, "updates": 0, "prefixes": 0, "sent": 0,
                       "updates_sent": 0}
         # The export path: the outbound core (pure) and, per client address, the connection
@@ -108,6 +109,9 @@ class Speaker:
                 rec.client = client
                 if rec.counter is not None:
                     rec.counter.limits = limits_for(client)
+        if self.outbound is not None:
+            # The export policy too: each client is queued what the new one changes for it.
+            self.dispatch(self.outbound.reconfigure(ExportPolicy.from_config(config)))
 
     def _topic(self, spec: topics.TopicSpec) -> str:
         return spec.name(self.prefix)

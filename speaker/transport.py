@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import struct
 from dataclasses import replace
 
@@ -64,7 +65,8 @@ class BgpProtocol(asyncio.Protocol):
             return
         if self.speaker.refused_until.get(address, 0.0) > now:
             self._refuse(address, client.asn, "max-prefix",
-                         "max-prefix restart delay has not passed")
+                         "shut down by max-prefix" if self.speaker.refused_until[address] ==
+                         math.inf else "max-prefix restart delay has not passed")
             return
         general = self.speaker.config.general
         policy = PeerPolicy(local_open(general.rs_as, general.router_id[0], self.hold_time),
@@ -182,15 +184,7 @@ class BgpProtocol(asyncio.Protocol):
         self.speaker.links[address] = self
         if outbound is None or self.conn.negotiated is None:
             return
-        try:
-            report = outbound.establish(address, self.conn.negotiated)
-        except KeyError:
-            # A client added by a configuration reload: the export policy in force does
-            # not know it yet (reloads are not applied to the outbound core, issue 6).
-            log.warning("session %s: not in the export policy in force; nothing exported",
-                        address)
-            return
-        self.speaker.dispatch(report)
+        self.speaker.dispatch(outbound.establish(address, self.conn.negotiated))
 
     def _ended(self) -> None:
         assert self.rec is not None
@@ -280,6 +274,8 @@ class BgpProtocol(asyncio.Protocol):
             if outcome.action is maxprefix.Action.RESTART:
                 delay = self.rec.counter.limits.restart_after_s if self.rec.counter else 0.0
                 self.speaker.refused_until[address] = now + delay
+            else:  # "shutdown" stays down (BIRD's `receive limit ... action disable`)
+                self.speaker.refused_until[address] = math.inf
             # RFC 4486 §4: AFI, SAFI and the upper bound.
             afi = 2 if outcome.family == "ipv6" else 1
             data = struct.pack(">HBI", afi, 1, outcome.limit)

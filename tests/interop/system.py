@@ -132,6 +132,15 @@ class IxrsOnLan:
         wait_for(ready, 60, "the worker to be given its partitions")
         return proc
 
+    def command(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+        """Run ``ixrs ARGS`` in the route server's namespace against its broker, with the
+        same configuration files as its roles (e.g. ``load-rpki FILE``, ``load-irr DIR``)."""
+        argv = [sys.executable, "-m", "ixrs", *args, "--bootstrap", self.bootstrap,
+                "--general", str(self.general), "--clients", str(self.clients),
+                "--deploy", str(self.deploy), "--state-dir", str(self.workdir / "state")]
+        return subprocess.run(self.host.command(argv), capture_output=True, text=True,
+                              timeout=timeout, cwd=ROOT, check=False)
+
     def kill(self, role: str, sig: int = signal.SIGKILL) -> None:
         proc = self.roles.pop(role)
         proc.send_signal(sig)

@@ -243,10 +243,18 @@ def _apply_update(rib: dict[tuple[str, str], RouteView], neighbor: dict[str, Any
         for nlri in nlris:
             rib.pop((peer, _nlri_prefix(nlri)), None)
     for by_next_hop in update.get("announce", {}).values():
-        for next_hop, nlris in by_next_hop.items():
+        # An IPv6 next hop with a link-local part (RFC 2545) is listed twice: under the
+        # global and under the link-local address. The global one is what routes compare
+        # (as for BIRD), so it is applied last.
+        hops = sorted(by_next_hop.items(), key=lambda item: not _link_local(item[0]))
+        for next_hop, nlris in hops:
             for nlri in nlris:
                 prefix = _nlri_prefix(nlri)
                 rib[(peer, prefix)] = _view(prefix, next_hop, attrs)
+
+
+def _link_local(address: str) -> bool:
+    return address.lower().startswith("fe80:")
 
 
 def _nlri_prefix(nlri: dict[str, Any] | str) -> str:

@@ -31,6 +31,21 @@ def test_shutdown_when_exceeded() -> None:
     outcome = counter.apply(_prefixes(4), [])
     assert outcome.exceeded and outcome.action is Action.SHUTDOWN
     assert (outcome.family, outcome.count, outcome.limit) == ("ipv4", 4, 3)
+    # the prefix over the limit is not passed on, even for the moment before the close
+    assert outcome.refused == (_prefixes(4)[3],)
+
+
+def test_restart_refuses_what_is_over_too() -> None:
+    counter = PrefixCounter(Limits(3, 0, Action.RESTART))
+    outcome = counter.apply(_prefixes(5), [])
+    assert outcome.exceeded and outcome.refused == tuple(_prefixes(5)[3:])
+
+
+def test_warning_passes_everything_on() -> None:
+    counter = PrefixCounter(Limits(3, 0, Action.WARNING))
+    outcome = counter.apply(_prefixes(5), [])
+    assert outcome.exceeded and outcome.refused == ()
+    assert counter.count("ipv4") == 5
 
 
 def test_block_refuses_only_what_is_over() -> None:

@@ -166,6 +166,11 @@ def test_max_prefix_shutdown(speaker: RunningSpeaker) -> None:
     assert note.data == b"\x00\x01\x01\x00\x00\x00\x03"  # AFI 1, SAFI 1, limit 3 (RFC 4486)
     wait_for(lambda: [e for e in speaker.events("sessions", 1) if isinstance(e, PeerNotice)
                       and e.kind == "max-prefix" and e.action == "shutdown"], 15, "the notice")
+    # "shutdown" stays down: the client is refused when it comes back, not re-admitted
+    # (it would announce the same routes and be shut down again, over and over).
+    again = BgpTestClient("127.0.0.5", speaker.address, 20005).connect()
+    note = again.expect_notification()
+    assert (note.code, note.subcode) == (ErrorCode.CEASE, CeaseSubcode.CONNECTION_REJECTED)
 
 
 def test_max_prefix_block_refuses_the_excess(speaker: RunningSpeaker) -> None:
