@@ -22,23 +22,24 @@ What a decision says (`PrefixDecision`, and the `Decision` event it becomes):
 - Only clients whose session carries the prefix's address family are covered (an IPv6 session
   carries IPv4 only with `rfc8950`); the others are sent nothing and have no delta.
 
-The work per prefix is one decision for the default, then a check of each client a candidate
+The work per prefix is one decision for the default, then a look at each client a candidate
 singles out (its own session, its ASN on the path, a community naming it, or a blackhole setting
-of its own). That depends on the candidates' AS_PATHs and communities, not on the number of
-clients. A client that only loses a candidate that could not have won costs a set lookup
-(`Selection.harmless`); the others reuse the default decision's rounds (`winner_without`). The
-property tests prove every client's result equal to a run of the decision process over only the
-candidates that client may receive.
+of its own: `Offer.exceptions`, found once per UPDATE). That depends on the candidates' AS_PATHs
+and communities, not on the number of clients. A client that only loses candidates that the
+default outcome does not depend on keeps it without any work (`Selection.contenders`); the
+others are decided again over the default decision's candidates, already in rank order, less
+theirs (`Selection.view`). The property tests prove every client's result equal to a run of the
+decision process over only the candidates that client may receive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from processors.decide import Candidate, Selection, Step, decide, winner_without
-from processors.export import ExportPolicy, Offer, Peer, export_attributes, may_receive
+from processors.decide import Selection, Step, decide
+from processors.export import ExportPolicy, Offer, Peer, export_attributes
 from schemas.attributes import Attributes
 from schemas.events import ClientOutcome, Decision, EventHeader, Position, Route
 
@@ -66,6 +67,10 @@ class PrefixDecision:
         )
 
 
+# dict first: isinstance() then settles the usual case without the slower ABC check.
+_MAPPINGS = (dict, Mapping)
+
+
 def ip_version(prefix: str) -> int:
     return 6 if ":" in prefix else 4
 
@@ -77,7 +82,7 @@ def decide_prefix(
 
     `offers` is the prefix's candidate set, e.g. peer key -> Offer; the keys are not used.
     """
-    pool = tuple(offers.values() if isinstance(offers, dict | Mapping) else offers)
+    pool = tuple(offers.values() if isinstance(offers, _MAPPINGS) else offers)
     version = ip_version(prefix)
     base = decide([o for o in pool if version in o.ordinary_in])
     outcomes = _deltas(pool, base, version, policy)
@@ -99,85 +104,52 @@ def _route(selection: Selection) -> Route | None:
 def _deltas(
     pool: tuple[Offer, ...], base: Selection, version: int, policy: ExportPolicy
 ) -> tuple[ClientOutcome, ...]:
-    winner = base.winner
+    winner, default_step = base.winner, base.step
     styled = frozenset()
     if isinstance(winner, Offer) and winner.styled:
         styled = {ip for ip in winner.styled if version in policy.by_ip[ip].families}
-    removed, added = _differences(pool, base, version, policy)
+    removed, added = _differences(pool, base, version)
     found: dict[str, ClientOutcome] = {}
-    for peer in removed.keys() | added.keys() if added else removed:
-        best, step = _reselect(base, removed.get(peer, ()), added.get(peer, ()))
-        if best is not base.winner or step != base.step or peer.ip in styled:
+    for peer, lost in removed.items():
+        best, step = base.view(lost, added.get(peer, ()) if added else ())
+        if best is not winner or step != default_step or peer.ip in styled:
             found[peer.ip] = ClientOutcome(peer.ip, best.route if best else None, step)
     for ip in styled:
-        found.setdefault(ip, ClientOutcome(ip, _route(base), base.step))
+        found.setdefault(ip, ClientOutcome(ip, _route(base), default_step))
     return tuple(found[ip] for ip in sorted(found))
 
 
-Differences = dict[Peer, list[Candidate]]
+Differences = dict[Peer, list[Offer]]
 
 
 def _differences(
-    pool: tuple[Offer, ...], base: Selection, version: int, policy: ExportPolicy
+    pool: tuple[Offer, ...], base: Selection, version: int
 ) -> tuple[Differences, Differences]:
-    """Per client, the candidates it may not receive though an ordinary client may (removed),
-    and the other way round (added). Only clients some candidate singles out are looked at,
-    and a client that loses only one candidate that could not have won is left out."""
+    """For each client whose outcome may differ from the default: the candidates it may not
+    receive though an ordinary client may (removed, with a key for each of these clients),
+    and the other way round (added).
+
+    Those are the clients that lose one of the default decision's contenders, or gain a
+    candidate. A client that only loses candidates behind the contenders keeps the default
+    outcome (Selection.contenders), which is the case of most clients a candidate singles out
+    (its own session first): those are passed over without building anything for them."""
     removed: Differences = {}
     added: Differences = {}
-    harmless = base.harmless()
-    spared: dict[Peer, Candidate] = {}  # clients that lost one harmless candidate so far
-    for offer in pool:
-        usual = version in offer.ordinary_in
-        lone = usual and offer in harmless
-        if usual:
-            for peer in offer.excluded:
-                if version in peer.families:
-                    _lose(peer, offer, lone, removed, spared)
-        if offer.named or (policy.unusual and version in offer.blackhole_in):
-            for peer in _singled_out(offer, version, policy):
-                if version not in peer.families or may_receive(peer, offer, version) == usual:
-                    continue
-                if usual:
-                    _lose(peer, offer, lone, removed, spared)
-                else:
+    for offer in base.contenders:  # the clients that may not receive a contender
+        for peer in offer.exceptions[version]:
+            removed[peer] = []
+    if len(base.ranked) < len(pool):  # some candidates are not an ordinary client's
+        for offer in pool:
+            if version not in offer.ordinary_in:  # the clients that may receive it all the same
+                for peer in offer.exceptions[version]:
                     added.setdefault(peer, []).append(offer)
-    for peer, offer in spared.items():
-        if peer in added:
-            removed[peer] = [offer]
+                    removed.setdefault(peer, [])
+    if removed:  # then everything these clients may not receive
+        for offer in base.ranked:
+            for peer in offer.exceptions[version]:
+                if peer in removed:
+                    removed[peer].append(offer)
     return removed, added
-
-
-def _lose(
-    peer: Peer, offer: Offer, lone: bool, removed: Differences, spared: dict[Peer, Candidate]
-) -> None:
-    if peer in removed:
-        removed[peer].append(offer)
-    elif peer in spared:
-        removed[peer] = [spared.pop(peer), offer]
-    elif lone:
-        spared[peer] = offer
-    else:
-        removed[peer] = [offer]
-
-
-def _singled_out(offer: Offer, version: int, policy: ExportPolicy) -> tuple[Peer, ...]:
-    """The clients other than `excluded` that may see this route otherwise than ordinary ones:
-    those its communities name, and for a blackhole those with a blackhole setting of their own."""
-    if version not in offer.blackhole_in:
-        return offer.named
-    others = (p for p in policy.unusual if p not in offer.excluded)
-    return tuple(dict.fromkeys((*offer.named, *others)))
-
-
-def _reselect(
-    base: Selection, removed: Sequence[Candidate], added: Sequence[Candidate]
-) -> tuple[Candidate | None, Step]:
-    if not added:
-        return winner_without(base, removed)
-    everyone = base.rounds[0] if base.rounds else ()
-    mine = decide([*(c for c in everyone if c not in removed), *added])
-    return mine.winner, mine.step
 
 
 def _delta(decision: Decision | PrefixDecision, ip: str) -> ClientOutcome | None:

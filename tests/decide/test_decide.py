@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from processors.decide import Candidate, Step, best_route, decide, decide_without
+from processors.decide import Candidate, Step, best_route, decide
 from schemas.attributes import Origin
 from schemas.events import Route
 from tests.decide.build import path, route
@@ -138,32 +138,42 @@ def test_two_candidates_from_one_session_are_refused() -> None:
         decide([Candidate.of(route(A)), Candidate.of(route(A))])
 
 
-def test_eliminated_by_names_the_step() -> None:
+def test_candidates_are_ranked_and_the_leading_two_settle_it() -> None:
     lp = Candidate.of(route(A, local_pref=50))
     long = Candidate.of(route(B, 15169))
     best = Candidate.of(route(C))
     selection = decide([lp, long, best])
-    assert selection.winner is best
-    assert selection.eliminated_by(lp) == Step.LOCAL_PREF
-    assert selection.eliminated_by(long) == Step.AS_PATH_LENGTH
-    assert selection.eliminated_by(best) is None
+    assert selection.ranked == (best, long, lp)
+    assert (selection.winner, selection.step) == (best, Step.AS_PATH_LENGTH)
+    assert selection.contenders == (best, long)
 
 
-def test_decide_without_reuses_the_rounds_and_recomputes_the_step() -> None:
+def test_view_recomputes_the_step() -> None:
     best = Candidate.of(route(A))
     rival = Candidate.of(route(B, origin=Origin.EGP))
     far = Candidate.of(route(C, 15169))
     base = decide([best, rival, far])
     assert base.step == Step.ORIGIN
-    assert decide_without(base, [far]).step == Step.ORIGIN
-    alone = decide_without(base, [rival])
-    assert (alone.winner, alone.step) == (best, Step.AS_PATH_LENGTH)
-    only = decide_without(base, [rival, far])
-    assert (only.winner, only.step) == (best, Step.ONLY_CANDIDATE)
+    assert base.view([far]) == (best, Step.ORIGIN)
+    assert base.view([rival]) == (best, Step.AS_PATH_LENGTH)
+    assert base.view([rival, far]) == (best, Step.ONLY_CANDIDATE)
+    assert base.view([best, rival, far]) == (None, Step.NO_CANDIDATE)
 
 
-def test_decide_without_the_winner_runs_again() -> None:
+def test_a_view_without_the_winner_runs_again() -> None:
     best = Candidate.of(route(A))
     second = Candidate.of(route(B, 15169))
-    got = decide_without(decide([best, second]), [best])
-    assert (got.winner, got.step) == (second, Step.ONLY_CANDIDATE)
+    assert decide([best, second]).view([best]) == (second, Step.ONLY_CANDIDATE)
+
+
+def test_every_route_med_compares_is_a_contender() -> None:
+    # m2 is removed by MED, but without m1 it would win: the outcome depends on all three.
+    m1 = Candidate.of(route(A, med=10, router_id="192.0.2.30"))
+    m2 = Candidate.of(route("192.0.2.12", med=20, router_id="192.0.2.10"))
+    b = Candidate.of(route(B, med=0, router_id="192.0.2.20"))
+    far = Candidate.of(route(C, 15169))
+    base = decide([m1, m2, b, far])
+    assert (base.winner, base.step) == (b, Step.ROUTER_ID)
+    assert set(base.contenders) == {m1, m2, b}
+    assert base.view([m1]) == (m2, Step.ROUTER_ID)
+    assert base.view([far]) == (b, Step.ROUTER_ID)

@@ -386,3 +386,20 @@ def test_ext_value_refuses_other_types_and_non_canonical_forms() -> None:
     assert ext_value(RPKI_INVALID_EXT) is None
     assert ext_value(bytes((0x40, 2, 0, 1, 0, 0, 0, 2))) is None  # non-transitive
     assert ext_value(bytes((2, 2, 0, 0, 0, 1, 0, 2))) is None  # 4-octet form of a 16-bit AS
+
+
+# Offer.exceptions: the clients that see a route otherwise than ordinary ones, read once.
+
+
+def test_exceptions_are_the_clients_a_route_singles_out() -> None:
+    def ips(r: Route, version: int = 4) -> set[str]:
+        return {p.ip for p in POLICY.analyze(r).exceptions[version]}
+
+    assert ips(route(D, 3333)) == {D, B}  # its own session, and AS3333 on the path
+    assert ips(route(D, 3333), version=6) == set()  # no IPv6 session
+    assert ips(route(D, communities=((0, 20002),))) == {D, A, A2}  # do not announce to AS20002
+    # Announced to AS3333 only: B may receive it though ordinary clients may not.
+    assert ips(route(D, communities=((0, RS_AS), (RS_AS, 3333)))) == {B}
+    # Two plain routes of one session share one reading of their exceptions.
+    one, two = POLICY.analyze(route(D, 15169)), POLICY.analyze(route(D, 13335))
+    assert one.exceptions is two.exceptions
