@@ -1,16 +1,26 @@
 """One worker end to end through Kafka: route updates in the routes topic to verdicts and
 decisions flushed, and the state saved in RocksDB.
 
-    .venv/bin/python benchmarks/worker.py [--updates 200000] [--per-event 10] [--runs 3]
+    .venv/bin/python benchmarks/worker.py [--shape churn|table] [--updates 200000]
+                                          [--per-event 10] [--runs 3]
 
-One unit is one prefix from one peer. The routes topic is filled first (three clients
-announcing from pools of realistic attribute sets, 15 % withdrawals, prefixes spread over the
-partitions as the speaker writes them), then one `ixrs worker` process is started on the
+One unit is one prefix from one peer. The routes topic is filled first, then one
+`ixrs worker` process is started on the
 embedded broker. The clock runs from its `worker: partitions` line (the consumer group has
 given it the partitions; joining takes a few seconds on this broker and is not counted)
 until the last decision of an uninterrupted run (computed in-process beforehand) has been
 read back from the decisions topic. The worker processes a backlog, which is what a restart
 or a full table is.
+
+Two shapes of input (`tests/processors/pipeline.py`):
+
+- `table`: three clients each announce a full table of the same prefixes, each UPDATE
+  packing prefixes that share an attribute set; a prefix's paths depend on its origin AS
+  (about 14 prefixes per origin). Prefixes of one origin share their candidates, as in real
+  tables, and are decided once (the worker memoises decisions by candidate set).
+- `churn`: the same three clients announcing random prefixes from pools of 200 attribute
+  sets each, 15 % withdrawals: almost every prefix has candidates of its own, and most
+  updates change the best path. A worst case for the memo.
 
 Printed per run: updates per second (wall), the worker's CPU seconds and peak RSS, and the
 broker's CPU seconds over the same interval. On 2 cores the broker and the worker share the
@@ -42,6 +52,7 @@ from tests.processors.pipeline import (  # noqa: E402
     produce,
     route_stream,
     start_worker,
+    table_stream,
     uninterrupted,
     worker_argv,
 )
@@ -61,7 +72,7 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_once(updates: int, per_event: int, seed: int) -> dict[str, float]:
+def run_once(shape: str, updates: int, per_event: int, seed: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp_dir, EmbeddedBroker() as broker:
         tmp = Path(tmp_dir)
         prefix = "bench."
@@ -69,7 +80,9 @@ def run_once(updates: int, per_event: int, seed: int) -> dict[str, float]:
         admin.ensure_topics(broker.bootstrap, prefix, PARTITIONS)
         config = load_config(str(GENERAL), str(CLIENTS))
         prepare.publish_config(broker.bootstrap, deploy, config, [str(GENERAL), str(CLIENTS)])
-        produce(broker.bootstrap, prefix, route_stream(updates, PARTITIONS, seed, per_event))
+        stream = (table_stream if shape == "table" else route_stream)(
+            updates, PARTITIONS, seed, per_event)
+        produce(broker.bootstrap, prefix, stream)
         expected = {i for i, e in uninterrupted(broker.bootstrap, prefix, PARTITIONS).items()
                     if isinstance(e, Decision)}
         decisions = Tail(broker.bootstrap, topics.DECISIONS.name(prefix), PARTITIONS)
@@ -103,16 +116,18 @@ def run_once(updates: int, per_event: int, seed: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shape", choices=("table", "churn"), default="table")
     parser.add_argument("--updates", type=int, default=200_000)
     parser.add_argument("--per-event", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    print(f"{args.updates} prefix updates, {args.per_event} per event, {PARTITIONS} partitions")
+    print(f"{args.shape}: {args.updates} prefix updates, up to {args.per_event} per event, "
+          f"{PARTITIONS} partitions")
     print(f"{'run':>3} {'updates/s':>10} {'wall s':>7} {'worker cpu s':>12} "
           f"{'worker MB':>9} {'broker cpu s':>12} {'decisions':>9}")
     rates = []
     for run in range(args.runs):
-        r = run_once(args.updates, args.per_event, seed=run)
+        r = run_once(args.shape, args.updates, args.per_event, seed=run)
         rates.append(r["rate"])
         print(f"{run + 1:>3} {r['rate']:>10,.0f} {r['wall']:>7.1f} {r['worker_cpu']:>12.1f} "
               f"{r['worker_rss']:>9.0f} {r['broker_cpu']:>12.1f} {r['decisions']:>9,}",

@@ -55,9 +55,12 @@ class Stamper:
         self._seq = 0
         self._clock = clock
 
-    def header(self) -> EventHeader:
+    def header(self, config_version: str | None = None) -> EventHeader:
+        """The next header; ``config_version`` for an event decided under another version
+        than the stamper's (a partition that has not reached the new version's marker)."""
         seq, self._seq = self._seq, self._seq + 1
-        return EventHeader(self.producer_id, seq, self._clock(), self.config_version)
+        version = self.config_version if config_version is None else config_version
+        return EventHeader(self.producer_id, seq, self._clock(), version)
 
 
 def producer_config(bootstrap: str, **extra: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ saved state can be brought back.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ixrs import topics
 from ixrs.eventlog import Stamper
@@ -54,6 +54,9 @@ from schemas.events import (
 DataSetLoader = Callable[[str, str, str], DataSet]
 # configuration version -> its policies; the worker reads them from the config topic.
 PolicyLoader = Callable[[str], "Policies"]
+
+
+_MEMO_LIMIT = 50_000  # entries of either cache, per partition; a full one is started again
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,9 @@ class PartitionProcessor:
     offers: dict[str, dict[PeerKey, Offer]] = field(default_factory=dict)
     decisions: dict[str, PrefixDecision] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
+    _offers: dict[tuple[Session, Attributes], Offer] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[object, ...], tuple[tuple[Offer, ...], PrefixDecision]] = field(
+        default_factory=dict, repr=False)
 
     def handle(self, position: Position, event: object) -> list[Output]:
         if isinstance(event, ReceivedRoutes):
@@ -123,8 +129,7 @@ class PartitionProcessor:
         for group in verdict.groups:
             offer = None
             if group.accepted and not group.reasons and group.attributes is not None:
-                # read once per attribute set: it depends on the route, not the prefix
-                offer = self.export.analyze(Route(session, group.attributes, session.router_id))
+                offer = self._offer(session, group.attributes)
             for prefix in group.prefixes:
                 self.verdicts.setdefault(prefix, {})[key] = (group.accepted, group.reasons,
                                                             group.attributes)
@@ -136,6 +141,18 @@ class PartitionProcessor:
                         del self.offers[prefix]
                 touched.add(prefix)
         return touched
+
+    def _offer(self, session: Session, attributes: Attributes) -> Offer:
+        """A route read against the export policy: once per session and attribute set, so
+        that the prefixes sharing them share one Offer (and decisions can be memoised)."""
+        key = (session, attributes)
+        offer = self._offers.get(key)
+        if offer is None:
+            if len(self._offers) >= _MEMO_LIMIT:
+                self._offers.clear()
+            offer = self._offers[key] = self.export.analyze(
+                Route(session, attributes, session.router_id))
+        return offer
 
     def _forget(self, prefixes: set[str]) -> set[str]:
         """Drop the outcomes and candidates of routes that left the Adj-RIB-In."""
@@ -159,7 +176,7 @@ class PartitionProcessor:
             previous = self.decisions.get(prefix)
             if not candidates and previous is None:
                 continue
-            decision = decide_prefix(prefix, candidates, self.export)
+            decision = self._decision(prefix, candidates)
             if decision == previous:
                 continue
             if candidates:
@@ -171,9 +188,25 @@ class PartitionProcessor:
             out.append(Output(topics.DECISIONS, prefix, event))
         return out
 
+    def _decision(self, prefix: str, candidates: dict[PeerKey, Offer]) -> PrefixDecision:
+        """decide_prefix(), memoised by candidate set: the prefixes of a table that share
+        their candidates (same peers, same attribute sets: one origin AS, typically) are
+        decided once. The result depends on the offers and the IP version only."""
+        key = (":" in prefix, *sorted(map(id, candidates.values())))
+        hit = self._memo.get(key)
+        if hit is not None:
+            d = hit[1]
+            return PrefixDecision(prefix, d.best, d.step, d.candidates, d.outcomes)
+        decision = decide_prefix(prefix, candidates, self.export)
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+        # the offers are kept with the result, so that their ids name them while it lives
+        self._memo[key] = (tuple(candidates.values()), decision)
+        return decision
+
     def _header(self) -> EventHeader:
         # partitions of one worker may be at different configuration versions for a while
-        return replace(self.stamper.header(), config_version=self.policy.version)
+        return self.stamper.header(self.policy.version)
 
     # --- data sets and configuration ----------------------------------------------------
 
@@ -194,6 +227,8 @@ class PartitionProcessor:
             return []
         policies = self.load_policies(version)
         self.policy, self.export = policies.imports, policies.exports
+        self._offers.clear()  # read under the old export policy
+        self._memo.clear()
         out, touched = self._reverdict(position, lambda *_: True)
         # The export policy changed too: every candidate is read again, and every prefix
         # that has candidates or a decision in force is decided again.
@@ -203,20 +238,13 @@ class PartitionProcessor:
     def reoffer(self) -> set[str]:
         """Read every accepted route again against the export policy in force."""
         self.offers = {}
-        analyzed: dict[tuple[PeerKey, Attributes], Offer] = {}
         for prefix, known in self.verdicts.items():
             candidates = self.rib.routes.get(prefix, {})
             for key, (accepted, reasons, attributes) in known.items():
                 route = candidates.get(key)
                 if not accepted or reasons or attributes is None or route is None:
                     continue
-                # one reading per route and attribute set, as in _remember
-                offer = analyzed.get((key, attributes))
-                if offer is None:
-                    session = route.session
-                    offer = self.export.analyze(Route(session, attributes, session.router_id))
-                    analyzed[(key, attributes)] = offer
-                self.offers.setdefault(prefix, {})[key] = offer
+                self.offers.setdefault(prefix, {})[key] = self._offer(route.session, attributes)
         return set(self.offers)
 
     def _revalidate(self, position: Position, affects: Callable[..., bool]) -> list[Output]:

@@ -55,7 +55,7 @@ from processors.views import decide_prefix
 
 log = logging.getLogger("ixrs.store")
 
-FORMAT = "ixrs-partition-state-3"
+FORMAT = "ixrs-partition-state-4"
 _META = b"m"
 _PREFIX = b"p"  # prefix records: b"p" + prefix text
 
@@ -77,8 +77,44 @@ def _reducers(*modules: ModuleType) -> dict[type, Callable[[Any], Any]]:
     return table
 
 
-class _Pickler(pickle.Pickler):
+class _PlainPickler(pickle.Pickler):
     dispatch_table = _reducers(schemas.attributes, schemas.events, ribin, views)
+
+
+def _plain_dumps(value: object) -> bytes:
+    buf = io.BytesIO()
+    _PlainPickler(buf, pickle.HIGHEST_PROTOCOL).dump(value)
+    return buf.getvalue()
+
+
+# Attribute sets and sessions are shared by the many prefixes of an UPDATE (and of a
+# session): each object is pickled once, and its bytes embedded in every record that holds
+# it. On load, equal bytes give one shared object again, so a restored partition holds no
+# more copies than the live one did.
+_BLOBS: dict[int, tuple[object, bytes]] = {}
+_BLOB_LIMIT = 65_536
+_SHARED: dict[bytes, object] = {}
+
+
+def _by_blob(obj: object) -> tuple[Callable[[bytes], object], tuple[bytes]]:
+    hit = _BLOBS.get(id(obj))
+    if hit is None or hit[0] is not obj:
+        if len(_BLOBS) >= _BLOB_LIMIT:
+            _BLOBS.clear()
+        hit = _BLOBS[id(obj)] = (obj, _plain_dumps(obj))  # obj kept: its id stays its own
+    return _shared, (hit[1],)
+
+
+def _shared(data: bytes) -> object:
+    obj = _SHARED.get(data)
+    if obj is None:
+        obj = _SHARED[data] = pickle.loads(data)
+    return obj
+
+
+class _Pickler(pickle.Pickler):
+    dispatch_table = {**_PlainPickler.dispatch_table,
+                      schemas.attributes.Attributes: _by_blob, schemas.events.Session: _by_blob}
 
 
 def _dumps(value: object) -> bytes:
@@ -196,6 +232,7 @@ def _restore(proc: PartitionProcessor, meta: dict[str, Any], db: Rdict) -> int:
             it.next()
     finally:
         del it  # an open iterator keeps the database from closing
+        _SHARED.clear()
     for prefix in proc.reoffer():
         proc.decisions[prefix] = decide_prefix(prefix, proc.offers[prefix], proc.export)
     proc.dirty.clear()

@@ -71,6 +71,41 @@ def route_stream(updates: int, partitions: int, seed: int = 0, per_event: int = 
     return out
 
 
+def table_stream(updates: int, partitions: int, seed: int = 0, per_event: int = 10
+                 ) -> list[tuple[int, ReceivedRoutes]]:
+    """(partition, event) for ``updates`` prefix updates shaped like full tables: each of the
+    three clients announces every prefix once; a prefix's path from a client depends on its
+    origin AS (about 14 prefixes per origin, as in the real Internet), so the prefixes of
+    one origin share their attribute sets, and each UPDATE packs prefixes of one attribute
+    set, as BIRD sends them."""
+    rng = random.Random(seed)
+    count = updates // len(PEERS)
+    origins = [*range(30000, 30000 + max(1, count // 14))]
+    prefixes = [f"{185 + n // 65536}.{(n // 256) % 256}.{n % 256}.0/24" for n in range(count)]
+    origin_of = {p: rng.choice(origins) for p in prefixes}
+    out: list[tuple[int, ReceivedRoutes]] = []
+    seq = 0
+    for address, asn in PEERS:
+        session = Session("test-speaker", address, asn, Epoch("i1", 1), address)
+        paths: dict[int, Attributes] = {}
+        groups: dict[tuple[int, int], list[str]] = {}
+        for prefix in prefixes:
+            origin = origin_of[prefix]
+            if origin not in paths:
+                middle = rng.sample(DOWNSTREAM, rng.randint(0, 3))
+                paths[origin] = Attributes(
+                    origin=Origin.IGP, next_hop=address, med=rng.choice([None, 0, 10]),
+                    as_path=(AsPathSegment(SegmentType.AS_SEQUENCE, (asn, *middle, origin)),))
+            groups.setdefault((origin, topics.partition_for(prefix, partitions)),
+                              []).append(prefix)
+        for (origin, partition), members in groups.items():
+            for start in range(0, len(members), per_event):
+                chunk = tuple(members[start:start + per_event])
+                out.append((partition, ReceivedRoutes(H, session, seq, paths[origin], chunk)))
+                seq += 1
+    return out
+
+
 def _attributes(rng: random.Random, address: str, asn: int) -> Attributes:
     path = (asn, *rng.sample(DOWNSTREAM, rng.randint(1, 4)))
     return Attributes(origin=rng.choice([Origin.IGP, Origin.IGP, Origin.INCOMPLETE]),
