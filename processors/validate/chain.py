@@ -5,10 +5,10 @@ order changes nothing but the order of the reasons, which is canonical anyway: `
 takes the checks as a parameter so that tests can run them shuffled. Checks that cannot
 fail for a client (an empty black list, RPKI off) are skipped for it.
 
-Cost: the batch checks run once per call. Per prefix there is one parse and the RPKI and IRR
-lookups (context.Facts); each prefix check then runs once over all the batch's facts, so
-that a check a prefix passes costs a condition, not a call. Prefixes with the same outcome
-share one VerdictGroup and one attribute set.
+Cost: the batch checks run once per client and attribute set (context.batch_of). Per prefix
+there is one parse and the RPKI and IRR lookups (context.Facts); each prefix check then
+runs once over all the batch's facts, so that a check a prefix passes costs a condition, not
+a call. Prefixes with the same outcome share one VerdictGroup and one attribute set.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from processors.validate import aspath, irr, nexthop, prefixes, rpki
 from processors.validate.client import ClientPolicy
-from processors.validate.context import Batch, Facts, Found
+from processors.validate.context import Batch, Facts, Found, batch_of
 from processors.validate.data import PolicyData
 from processors.validate.net import Net, parse_prefix
 from processors.validate.policy import import_attributes
@@ -99,12 +99,11 @@ def validate(
     Every prefix is in exactly one group, in the order given; groups come in the order of
     their first prefix. A group lists all the reasons its prefixes failed, in chain order.
     """
-    batch = Batch(policy, attrs, data)
-    active = [c for c in checks if c.applies(policy)]
-    common = [r for c in active if not c.per_prefix if (r := c.run(batch)) is not None]  # type: ignore[call-arg]
+    batch = batch_of(policy, attrs, data)
+    per_prefix, common = _batch_checks(batch, checks)
     nets = [_parse(text) for text in prefixes]
     facts = [batch.facts(net) for net in nets if net is not None]
-    found = _prefix_reasons(batch, active, facts)
+    found = _prefix_reasons(batch, per_prefix, facts)
     outcomes: dict[Outcome, list[str]] = {}
     parsed = iter(enumerate(facts))
     for text, net in zip(prefixes, nets, strict=True):
@@ -117,15 +116,31 @@ def validate(
     return _groups(batch, outcomes)
 
 
+def _batch_checks(batch: Batch, checks: Sequence[Check]) -> tuple[list[Check], list[Reason]]:
+    """The per-prefix checks that apply to the client, and the batch checks' reasons.
+
+    Both depend on the client, the attributes and the chain only, so they are kept in the
+    (memoised) batch, by chain: the usual CHAIN under a key that costs no hashing of its
+    seventeen checks, any other (tests run them shuffled) under its value. The reasons
+    list is shared by every call: it is read, never changed.
+    """
+    key = None if checks is CHAIN else tuple(checks)
+    found = batch.runs.get(key)
+    if found is None:
+        active = [c for c in checks if c.applies(batch.policy)]
+        common = [r for c in active if not c.per_prefix if (r := c.run(batch)) is not None]  # type: ignore[call-arg]
+        found = batch.runs[key] = ([c for c in active if c.per_prefix], common)
+    return found  # type: ignore[return-value]
+
+
 def _prefix_reasons(
-    batch: Batch, active: list[Check], facts: list[Facts]
+    batch: Batch, per_prefix: list[Check], facts: list[Facts]
 ) -> dict[int, list[Reason]]:
     """Reasons by index in `facts`, from every per-prefix check run over them all."""
     found: dict[int, list[Reason]] = {}
-    for check in active:
-        if check.per_prefix:
-            for index, reason in check.run(batch, facts):  # type: ignore[call-arg]
-                found.setdefault(index, []).append(reason)
+    for check in per_prefix:
+        for index, reason in check.run(batch, facts):  # type: ignore[call-arg]
+            found.setdefault(index, []).append(reason)
     return found
 
 
@@ -154,8 +169,11 @@ def _ordered(reasons: list[Reason]) -> tuple[Reason, ...]:
 
 
 def _groups(batch: Batch, outcomes: dict[Outcome, list[str]]) -> tuple[VerdictGroup, ...]:
+    # The attributes of an outcome depend on the batch and this key only: computed once per
+    # batch, so groups with the same outcome share one Attributes, in this verdict and the
+    # next ones of the same attribute set.
     policy = batch.policy
-    shared: dict[tuple[object, ...], Attributes] = {}
+    shared = batch.imported
     groups = []
     for (reasons, first, version, blackhole, irr_facts, state), members in outcomes.items():
         key = (first, version, blackhole, irr_facts, state)

@@ -29,6 +29,7 @@ from processors.validate.prefix_index import PrefixList
 from processors.validate.rpki import RpkiPolicy, rpki_policy
 from processors.validate.tagging import Tagging, tagging
 
+_ADDRESSES_LIMIT = 4096  # peer address spellings remembered by ImportPolicy.for_peer
 DEFAULT_LOCAL_PREF = 100  # BIRD's `default bgp_local_pref` for routes learnt over eBGP
 
 
@@ -159,6 +160,10 @@ class ImportPolicy:
     def __init__(self, config: RouteServerConfig) -> None:
         self.config = config
         self._by_ip: dict[str, ClientPolicy] = {}
+        # By the address as events spell it: parsing it (`client_by_ip`) cost more than the
+        # rest of a small batch. None is kept too: a session that is not a client stays so
+        # for this configuration version.
+        self._by_address: dict[str, ClientPolicy | None] = {}
 
     @property
     def version(self) -> str:
@@ -166,6 +171,16 @@ class ImportPolicy:
 
     def for_peer(self, address: str) -> ClientPolicy | None:
         """The policy of the client at this address; None if it is not a client."""
+        try:
+            return self._by_address[address]
+        except KeyError:
+            pass
+        if len(self._by_address) >= _ADDRESSES_LIMIT:  # only spellings nobody configured
+            self._by_address.clear()
+        found = self._by_address[address] = self._compiled(address)
+        return found
+
+    def _compiled(self, address: str) -> ClientPolicy | None:
         client = self.config.client_by_ip(address)
         if client is None:
             return None

@@ -5,6 +5,12 @@ depends on the attributes alone (next hop, AS_PATH, origin, blackhole request, t
 client's merged IRR lists, whether the origin is in them) is computed here once; `facts()`
 adds what depends on the prefix (RPKI state, IRR prefix match), once per prefix, so that
 the checks and the policy read it instead of computing it again.
+
+A speaker splits an UPDATE by Kafka partition, so the same attribute set from the same
+client comes back in event after event, each with a few prefixes: `batch_of()` keeps the
+Batch of each (client policy, attribute set) in the PolicyData it was computed with, and
+with it what else the chain works out from those alone (the batch checks' reasons, the
+import policy's attributes by outcome), so that an event pays for its prefixes only.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ class Batch:
         "data",
         "family",
         "first_asn",
+        "imported",
         "irr_lists",
         "irr_prefix_needed",
         "next_hop",
@@ -53,6 +60,7 @@ class Batch:
         "path_set",
         "policy",
         "roa_validates",
+        "runs",
         "validates_origin",
         "vrps",
         "white_list_route",
@@ -81,6 +89,10 @@ class Batch:
         # A ROA stands in for a route object only for an origin in the AS-SETs.
         self.roa_validates = bool(irr and irr.roas_as_route_objects and self.origin_in_irr)
         self.white_list_route = bool(irr and any(i.levels for i in irr.white_list_route.values()))
+        # Filled by chain.validate: by chain (a tuple of checks), its active per-prefix checks
+        # and the batch checks' reasons; by outcome key, the import policy's attributes.
+        self.runs: dict[object, object] = {}
+        self.imported: dict[object, Attributes] = {}
 
     def facts(self, net: Net) -> Facts:
         blackhole = self.blackhole[net[0]]
@@ -92,6 +104,30 @@ class Batch:
         )
         irr = irr_facts(self, net, state) if self.irr_lists is not None else None
         return _new(Facts, (net, blackhole, state if performed else None, irr))
+
+
+BATCH_CACHE_SIZE = 8192  # batches kept per PolicyData: some MB; a miss costs one Batch()
+
+
+def batch_of(policy: ClientPolicy, attrs: Attributes, data: PolicyData) -> Batch:
+    """The Batch of this client's attribute set under these data sets, computed once.
+
+    Keyed by the policy's identity (one object per client and configuration version) and
+    the attributes' value (events decoded apart carry equal, not identical, attributes);
+    held by `data`, so a new data-set version starts afresh. The oldest entry goes first
+    when full (dicts keep insertion order).
+    """
+    cache = data._batches
+    key = (policy, attrs)
+    try:
+        found = cache.get(key)
+    except TypeError:  # an unhashable attribute value (a list for a tuple): not memoised
+        return Batch(policy, attrs, data)
+    if found is None:
+        if len(cache) >= BATCH_CACHE_SIZE:
+            del cache[next(iter(cache))]
+        found = cache[key] = Batch(policy, attrs, data)
+    return found  # type: ignore[no-any-return]
 
 
 def _canonical(next_hop: str | None) -> str | None:

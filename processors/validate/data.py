@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 KIND_VRPS = "rpki-vrps"
 KIND_IRR = "irr-prefixes"
 NOT_LOADED = ""  # the version a DataSetRef gives for a data set that is not loaded
+_REFS_LIMIT = 4096  # client policies whose references are kept; far more than an IXP has
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +32,14 @@ class PolicyData:
     irr: Mapping[str, IrrSet] = field(default_factory=lambda: MappingProxyType({}))
     bogons: Bogons = DEFAULT_BOGONS
     _memo: dict[Any, IrrLists] = field(default_factory=dict, repr=False)
+    # Per-(client policy, attribute set) work of the chain (context.batch_of) and each
+    # client's data-set references. They depend on these data sets, so they live here and
+    # go with them: `init=False` makes every new PolicyData (`with_*`, `replace`) start
+    # empty, whatever it is built from. Keys hold their policy, so its id is never reused.
+    _batches: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)
+    _refs: dict[ClientPolicy, tuple[DataSetRef, ...]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def with_vrps(self, vrps: VrpSet | None) -> PolicyData:
         return replace(self, vrps=vrps, _memo={})
@@ -69,6 +78,14 @@ class PolicyData:
 
     def refs(self, policy: ClientPolicy) -> tuple[DataSetRef, ...]:
         """The data sets a verdict for this client depends on, at their versions here."""
+        found = self._refs.get(policy)
+        if found is None:
+            if len(self._refs) >= _REFS_LIMIT:  # policies of old configuration versions
+                self._refs.clear()
+            found = self._refs[policy] = self._refs_of(policy)
+        return found
+
+    def _refs_of(self, policy: ClientPolicy) -> tuple[DataSetRef, ...]:
         refs = [DataSetRef(KIND_BOGONS, self.bogons.name, self.bogons.version)]
         if self.uses_vrps(policy):
             version = self.vrps.version if self.vrps is not None else NOT_LOADED

@@ -6,6 +6,7 @@ prefixes a second, so it parses prefix text itself: `inet_pton` plus one int con
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from socket import AF_INET, AF_INET6, inet_ntop, inet_pton
 from typing import NamedTuple
@@ -52,6 +53,7 @@ def format_net(net: Net) -> str:
     return f"{text}/{length}"
 
 
+@functools.lru_cache(maxsize=4096)  # next hops and peer addresses: few values, repeated
 def canonical_address(text: str) -> str:
     """The compressed text form, so that "2001:DB8::0:1" and "2001:db8::1" compare equal."""
     return ipaddress.ip_address(text.strip()).compressed
