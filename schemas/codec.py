@@ -4,11 +4,16 @@ Two framings exist. The default is Avro single-object encoding (a 2-byte
 marker and the schema's CRC-64-AVRO fingerprint, then the body), which needs no
 registry: any reader that has the schema files can decode. With a schema
 registry configured, :mod:`schemas.registry` writes the Confluent wire format
-instead, using the same converters defined here.
+instead, using the same bodies.
 
-Conversion between the frozen dataclasses of :mod:`schemas.events` and the dicts
-fastavro reads and writes is compiled once per type, from the Avro schema
-itself, so the two cannot drift apart silently.
+Bodies are written by :mod:`schemas.encoder`: one writer compiled per event type
+from its Avro schema, straight from the dataclasses to bytes, with the shared
+attributes, sessions and routes cached by identity. They are read by fastavro,
+through converters (dicts to the frozen dataclasses of :mod:`schemas.events`)
+compiled once per type from the schema as well; ``generic_body`` writes through
+fastavro and the converters the other way, the reference the encoder is tested
+against. Both are compiled from the schema itself, so neither can drift from it
+silently: a schema they cannot handle fails at import.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import parse_schema
 
-from schemas import catalog, events, splice
+from schemas import catalog, encoder, events
 from schemas.catalog import SINGLE_OBJECT_MAGIC, SchemaInfo
 
 Convert = Callable[[Any], Any]
@@ -157,7 +162,14 @@ def _readers_by_fingerprint() -> dict[bytes, tuple[EventType, dict[str, Any] | N
 
 
 _READERS = _readers_by_fingerprint()
-_DECISIONS = splice.DecisionEncoder(EVENT_TYPES[events.Decision])
+# Compiled writers of every event type (a schema they cannot write exactly fails here).
+_ENCODERS: dict[type, encoder.Encoder] = {
+    cls: enc for cls, enc in zip(
+        EVENT_TYPES,
+        encoder.compile_encoders([et.info.expanded for et in EVENT_TYPES.values()],
+                                 _PY_TYPES).values(),
+        strict=True)
+}
 
 
 def event_type(event: Any) -> EventType:
@@ -168,13 +180,12 @@ def event_type(event: Any) -> EventType:
 
 
 def encode_body(event: Any) -> bytes:
-    """The Avro binary body alone (no framing)."""
-    if type(event) is events.Decision:
-        return _DECISIONS.body(event)
-    et = event_type(event)
-    buf = io.BytesIO()
-    schemaless_writer(buf, et.writer, et.to(event))
-    return buf.getvalue()
+    """The Avro binary body alone (no framing), by the compiled encoder of its type."""
+    try:
+        write = _ENCODERS[type(event)]
+    except KeyError:
+        raise TypeError(f"not an ixrs event: {type(event).__name__}") from None
+    return write(event)
 
 
 def generic_body(event: Any) -> bytes:
@@ -198,11 +209,7 @@ def decode_body(et: EventType, body: bytes, writer: dict[str, Any] | None = None
 def encode(event: Any) -> bytes:
     """Single-object encoding of one event."""
     et = event_type(event)
-    buf = io.BytesIO()
-    buf.write(SINGLE_OBJECT_MAGIC)
-    buf.write(et.info.fingerprint)
-    buf.write(encode_body(event))
-    return buf.getvalue()
+    return SINGLE_OBJECT_MAGIC + et.info.fingerprint + _ENCODERS[et.cls](event)
 
 
 def decode(data: bytes) -> Any:

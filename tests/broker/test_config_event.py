@@ -28,7 +28,7 @@ def test_a_3000_session_configuration_is_published_and_read_back(
     _many_clients(clients, 3000)
     config = load_config(str(EXAMPLES / "general.yml"), str(clients))
     assert len(config.to_json()) > 1_000_000, "the point is a record over Kafka's 1 MB default"
-    deploy = resolve_deploy({"topic_prefix": topic_prefix}, None, {})
+    deploy = resolve_deploy({"topic_prefix": topic_prefix, "partitions": 1}, None, {})
     admin.ensure_topics(broker.bootstrap, topic_prefix, 1)
     assert publish_config(broker.bootstrap, deploy, config, [str(clients)])
     assert not publish_config(broker.bootstrap, deploy, config, [str(clients)]), \

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas import codec, events, splice
+from schemas import codec, events
 from schemas.codec import DecodeError
 from tests.strategies import EVENTS
 
@@ -49,22 +48,3 @@ def test_schema_and_dataclass_field_order_must_agree() -> None:
     broken["fields"] = list(reversed(broken["fields"]))
     with pytest.raises(TypeError, match="BrokerIncarnation fields"):
         codec._Compiler().build(broken)
-
-
-@settings(max_examples=300, deadline=None)
-@given(EVENTS[events.Decision], st.data())
-def test_spliced_decisions_are_byte_for_byte_what_fastavro_writes(event: events.Decision,
-                                                                  data: st.DataObject) -> None:
-    # the same route object as best and as a delta, as the worker makes them: cached bytes
-    if event.best is not None and data.draw(st.booleans()):
-        outcome = events.ClientOutcome("192.0.2.9", event.best, "as-path-length")
-        event = dataclasses.replace(event, outcomes=(*event.outcomes, outcome))
-    assert codec.encode_body(event) == codec.generic_body(event)
-    assert codec.encode_body(event) == codec.generic_body(event), "and again, from the cache"
-
-
-def test_the_spliced_writer_refuses_a_schema_it_does_not_know() -> None:
-    schema = dict(codec.BY_NAME["ixrs.Decision"].info.expanded)
-    schema["fields"] = [*schema["fields"], {"name": "extra", "type": "string"}]
-    with pytest.raises(TypeError, match="splice"):
-        splice._check(schema)
