@@ -37,7 +37,7 @@ from processors.validate.bogons import Bogons
 from processors.validate.revalidate import PrefixOutcome
 from processors.validate.verdict import judge
 from processors.views import PrefixDecision, decide_prefix
-from schemas.attributes import Attributes
+from schemas.attributes import Attributes, interned
 from schemas.events import (
     DataSetMarker,
     EventHeader,
@@ -129,10 +129,11 @@ class PartitionProcessor:
         for group in verdict.groups:
             offer = None
             if group.accepted and not group.reasons and group.attributes is not None:
-                offer = self._offer(session, group.attributes)
+                offer = self._offer(session, interned(group.attributes))
+            attributes = None if group.attributes is None else interned(group.attributes)
             for prefix in group.prefixes:
                 self.verdicts.setdefault(prefix, {})[key] = (group.accepted, group.reasons,
-                                                            group.attributes)
+                                                            attributes)
                 if offer is not None:
                     self.offers.setdefault(prefix, {})[key] = offer
                 elif (candidates := self.offers.get(prefix)) is not None:

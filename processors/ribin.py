@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from schemas.attributes import Attributes
+from schemas.attributes import Attributes, interned
 from schemas.events import (
     ReceivedRoutes,
     Session,
@@ -72,6 +72,8 @@ class AdjRibIn:
         live = self.epochs.get(key)
         if live is not None and live.epoch != session.epoch:
             changed |= self._drop_peer(key)  # a newer epoch replaces the old session's routes
+        elif live == session:
+            session = live  # one object per session, as for attribute sets
         self.epochs[key] = session
         mine = self.by_peer.setdefault(key, set())
         for prefix in event.withdrawn:
@@ -82,7 +84,7 @@ class AdjRibIn:
                 if not candidates:
                     del self.routes[prefix]
         if event.attributes is not None:
-            route = RibRoute(session, event.attributes, event.update_seq)
+            route = RibRoute(session, interned(event.attributes), event.update_seq)
             for prefix in event.announced:
                 self.routes.setdefault(prefix, {})[key] = route
                 mine.add(prefix)

@@ -92,7 +92,7 @@ def _plain_dumps(value: object) -> bytes:
 # it. On load, equal bytes give one shared object again, so a restored partition holds no
 # more copies than the live one did.
 _BLOBS: dict[int, tuple[object, bytes]] = {}
-_BLOB_LIMIT = 65_536
+_BLOB_LIMIT = 262_144
 _SHARED: dict[bytes, object] = {}
 
 

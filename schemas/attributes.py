@@ -109,3 +109,21 @@ class Attributes:
         if last.type != SegmentType.AS_SEQUENCE or not last.asns:
             return None
         return last.asns[-1]
+
+
+# Equal attribute sets arrive as separate objects, one per decoded event. Keeping one object
+# per value (per process) saves memory where many routes share them, and lets what is keyed
+# by identity (the event encoder's and the saved state's byte caches) do each value once.
+# Only a cache: a full table is simply started again, and equality never depends on it.
+_INTERNED: dict[Attributes, Attributes] = {}
+_INTERN_LIMIT = 200_000
+
+
+def interned(attributes: Attributes) -> Attributes:
+    """The one object kept for this value (this one, if it is the first)."""
+    found = _INTERNED.get(attributes)
+    if found is None:
+        if len(_INTERNED) >= _INTERN_LIMIT:
+            _INTERNED.clear()
+        found = _INTERNED[attributes] = attributes
+    return found
