@@ -49,13 +49,16 @@ MEMBER_IN_PATH = 0.1  # share of routes whose path also crosses another client
 GENERAL = str(Path(__file__).resolve().parents[1] / "examples" / "general.yml")
 
 
-def build_config(clients: int) -> RouteServerConfig:
+def build_config(clients: int, custom: int = CUSTOM) -> RouteServerConfig:
+    """`clients` clients with public-looking ASNs, the last `custom` with a policy of their
+    own (prepend_rs_as, blackholes refused, an RTBH community of their own). Shared with
+    benchmarks/outbound.py."""
     general = parse_general(load_yaml(GENERAL), GENERAL)
     entries: list[dict[str, Any]] = []
     for n in range(clients):
         asn = PUBLIC[n] if n < len(PUBLIC) else 30000 + n
         entry: dict[str, Any] = {"asn": asn, "ip": f"192.0.{2 + n // 250}.{n % 250 + 2}"}
-        if n >= clients - CUSTOM:
+        if n >= clients - custom:
             entry["cfg"] = {
                 "prepend_rs_as": True,
                 "blackhole_filtering": {

@@ -33,10 +33,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ixrs.config import RouteServerConfig
-from ixrs.config.clients import parse_clients
-from ixrs.config.general import parse_general
-from ixrs.config.yamlfile import load_yaml
 from processors.export import ExportPolicy
 from processors.views import decide_routes
 from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
@@ -45,31 +41,13 @@ from speaker.codec import IPV4_UNICAST, IPV6_UNICAST, Negotiated
 from speaker.outbound import Outbound
 from speaker.outbound.table import DecisionTable
 
-GENERAL = str(Path(__file__).resolve().parents[1] / "examples" / "general.yml")
-PUBLIC = [3333, 8283, 12654, 13335, 15169, 20002, 20940, 24940, 32934, 39120, 196615, 212232]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from decide import build_config  # the same clients as the decision benchmark
+
 DOWNSTREAM = [*range(21000, 21200), *range(196700, 196800)]
 PER_UPDATE = 10
 BOTH = frozenset({IPV4_UNICAST, IPV6_UNICAST})
 HEADER = EventHeader("worker-1", 0, 0)
-
-
-def build_config(clients: int, custom: int) -> RouteServerConfig:
-    general = parse_general(load_yaml(GENERAL), GENERAL)
-    entries: list[dict[str, Any]] = []
-    for n in range(clients):
-        asn = PUBLIC[n] if n < len(PUBLIC) else 30000 + n
-        entry: dict[str, Any] = {"asn": asn, "ip": f"192.0.{2 + n // 250}.{n % 250 + 2}"}
-        if n >= clients - custom:
-            entry["cfg"] = {
-                "prepend_rs_as": True,
-                "blackhole_filtering": {
-                    "announce_to_client": False,
-                    "client_community": {"std": "65535:666", "action": "add"},
-                },
-            }
-        entries.append(entry)
-    asns, parsed = parse_clients({"clients": entries}, "clients.yml", general)
-    return RouteServerConfig.build(general, asns, parsed)
 
 
 def control_tags(rnd: random.Random, rs_as: int, asns: list[int]) -> dict[str, Any]:
