@@ -77,9 +77,12 @@ class EmbeddedBroker:
         ]
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
+            # A process group of its own: a Ctrl-C at the terminal reaches ixrs only, which
+            # stops the roles first and the broker last, instead of the broker dying under
+            # roles that still have outputs to flush.
             self._proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                preexec_fn=die_with_parent,
+                preexec_fn=die_with_parent, process_group=0,
             )
         finally:
             if log is not subprocess.DEVNULL:

@@ -70,8 +70,10 @@ class Supervisor:
 
     def spawn(self, name: str, argv: list[str]) -> None:
         """Start a role as a child process that dies with us."""
+        # Its own process group, as the broker's: terminal signals reach ixrs only, which
+        # passes them on in order (roles first, then the broker).
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 preexec_fn=die_with_parent)
+                                 preexec_fn=die_with_parent, process_group=0)
         self._children[name] = child
         reader = threading.Thread(target=self._relay, args=(name, child), daemon=True,
                                   name=f"{name} stdout")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -63,6 +64,24 @@ def test_run_starts_the_broker_and_stops_it_on_signal(tmp_path: Path, sig: int) 
         assert proc.wait(30) == 0
         for pid in kids:
             wait_for(lambda p=pid: not alive(p), 10, f"child {pid} to exit")
+    finally:
+        kill_quietly(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_ctrl_c_at_a_terminal_stops_the_roles_before_the_broker(tmp_path: Path) -> None:
+    # A terminal's Ctrl-C reaches its whole foreground process group. Only ixrs may get it:
+    # a broker dying with the roles leaves them unable to flush, and the run unclean.
+    out = tmp_path / "out.txt"
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(IXRS + _run_args(tmp_path / "state"), stdout=sink,
+                                stderr=subprocess.STDOUT, cwd=ROOT, process_group=0)
+    try:
+        _line(out, "bgp: ")
+        wait_for(lambda: "worker: partitions" in out.read_text(), 60, "the worker's partitions")
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(30) == 0, out.read_text()[-2000:]
+        assert "did not stop in time" not in out.read_text()
     finally:
         kill_quietly(proc.pid, signal.SIGKILL)
         proc.wait()
