@@ -60,7 +60,13 @@ def policies(draw: st.DrawFn) -> Any:
     # A few ASNs for many sessions: routes from one neighbour AS make MED matter.
     asns = draw(st.lists(st.sampled_from(CLIENT_ASNS), min_size=2, max_size=5, unique=True))
     entries = [draw(client_entry(ip, draw(st.sampled_from(asns)), mapped)) for ip in ips]
-    general = {
+    return config(entries, **draw(general_options()))
+
+
+@st.composite
+def general_options(draw: st.DrawFn) -> dict[str, Any]:
+    """The general.yml options the export policy reads, drawn at random."""
+    return {
         "rfc1997_wellknown_communities": {"policy": draw(st.sampled_from(["pass", "rfc1997"]))},
         "blackhole_filtering": {
             "policy_ipv4": draw(st.sampled_from([None, "propagate-unchanged"])),
@@ -69,7 +75,6 @@ def policies(draw: st.DrawFn) -> Any:
             "add_noexport": draw(st.booleans()),
         },
     }
-    return config(entries, **general)
 
 
 def _targets() -> st.SearchStrategy[int]:

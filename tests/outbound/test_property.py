@@ -29,6 +29,7 @@ from tests.decide.strategies import (
     CLIENT_ASNS,
     candidate_sets,
     client_entry,
+    general_options,
     policies,
 )
 from tests.outbound.build import Feed, Router, expected
@@ -82,16 +83,8 @@ def reloaded(draw: st.DrawFn, clients: list[tuple[str, int]]) -> Any:
             entries.append(draw(client_entry(ip, draw(st.sampled_from(CLIENT_ASNS)), mapped)))
     if not entries:
         entries.append(draw(client_entry(ADDRESSES[0], CLIENT_ASNS[0], mapped)))
-    general: dict[str, Any] = {
-        "rfc1997_wellknown_communities": {"policy": draw(st.sampled_from(["pass", "rfc1997"]))},
-        "blackhole_filtering": {
-            "policy_ipv4": draw(st.sampled_from([None, "propagate-unchanged"])),
-            "policy_ipv6": draw(st.sampled_from([None, "propagate-unchanged"])),
-            "announce_to_client": draw(st.booleans()),
-            "add_noexport": draw(st.booleans()),
-        },
-        "rs_as": draw(st.sampled_from([RS_AS, RS_AS, 64900])),
-    }
+    general = draw(general_options())
+    general["rs_as"] = draw(st.sampled_from([RS_AS, RS_AS, 64900]))
     if draw(st.booleans()):
         kept = draw(st.sets(st.sampled_from(sorted(COMMUNITIES))))
         kept.add("reject_cause")  # mandatory with reject_policy "tag"
