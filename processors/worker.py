@@ -144,10 +144,9 @@ class Worker:
         return upto
 
     def process(self, partition: int, offset: int, value: bytes) -> None:
+        """One event of an assigned partition (the caller runs `assign` first)."""
         if partition not in self.assigned:
             return  # revoked while this batch was in hand: the next owner resumes it
-        if partition not in self.processors:
-            self.assign(partition, offset)
         if offset < self.resume[partition]:
             return  # the saved state already holds this event
         proc = self.processors[partition]
