@@ -127,10 +127,10 @@ class PartitionProcessor:
         key = peer_key(session)
         touched: set[str] = set()
         for group in verdict.groups:
-            offer = None
-            if group.accepted and not group.reasons and group.attributes is not None:
-                offer = self._offer(session, interned(group.attributes))
             attributes = None if group.attributes is None else interned(group.attributes)
+            offer = None
+            if group.accepted and not group.reasons and attributes is not None:
+                offer = self._offer(session, attributes)
             for prefix in group.prefixes:
                 self.verdicts.setdefault(prefix, {})[key] = (group.accepted, group.reasons,
                                                             attributes)
