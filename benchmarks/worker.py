@@ -2,7 +2,7 @@
 decisions flushed, and the state saved in RocksDB.
 
     .venv/bin/python benchmarks/worker.py [--shape churn|table] [--updates 200000]
-                                          [--per-event 10] [--runs 3]
+                                          [--per-event 10] [--per-read 1000] [--runs 3]
 
 One unit is one prefix from one peer. The routes topic is filled first, then one
 `ixrs worker` process is started on the
@@ -49,6 +49,7 @@ from tests.processors.pipeline import (  # noqa: E402
     CLIENTS,
     GENERAL,
     Tail,
+    as_reads,
     produce,
     route_stream,
     start_worker,
@@ -72,7 +73,8 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_once(shape: str, updates: int, per_event: int, seed: int) -> dict[str, float]:
+def run_once(shape: str, updates: int, per_event: int, per_read: int, seed: int
+             ) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp_dir, EmbeddedBroker() as broker:
         tmp = Path(tmp_dir)
         prefix = "bench."
@@ -82,7 +84,7 @@ def run_once(shape: str, updates: int, per_event: int, seed: int) -> dict[str, f
         prepare.publish_config(broker.bootstrap, deploy, config, [str(GENERAL), str(CLIENTS)])
         stream = (table_stream if shape == "table" else route_stream)(
             updates, PARTITIONS, seed, per_event)
-        produce(broker.bootstrap, prefix, stream)
+        produce(broker.bootstrap, prefix, as_reads(stream, per_read) if per_read else stream)
         expected = {i for i, e in uninterrupted(broker.bootstrap, prefix, PARTITIONS).items()
                     if isinstance(e, Decision)}
         decisions = Tail(broker.bootstrap, topics.DECISIONS.name(prefix), PARTITIONS)
@@ -119,15 +121,18 @@ def main() -> None:
     parser.add_argument("--shape", choices=("table", "churn"), default="table")
     parser.add_argument("--updates", type=int, default=200_000)
     parser.add_argument("--per-event", type=int, default=10)
+    parser.add_argument("--per-read", type=int, default=1000,
+                        help="prefixes per socket read of a session, as the speaker batches "
+                             "them (0: one event per UPDATE, as before issue 5's batching)")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    print(f"{args.shape}: {args.updates} prefix updates, up to {args.per_event} per event, "
-          f"{PARTITIONS} partitions")
+    print(f"{args.shape}: {args.updates} prefix updates, up to {args.per_event} per UPDATE, "
+          f"{args.per_read or 'one UPDATE'} per read, {PARTITIONS} partitions")
     print(f"{'run':>3} {'updates/s':>10} {'wall s':>7} {'worker cpu s':>12} "
           f"{'worker MB':>9} {'broker cpu s':>12} {'decisions':>9}")
     rates = []
     for run in range(args.runs):
-        r = run_once(args.shape, args.updates, args.per_event, seed=run)
+        r = run_once(args.shape, args.updates, args.per_event, args.per_read, seed=run)
         rates.append(r["rate"])
         print(f"{run + 1:>3} {r['rate']:>10,.0f} {r['wall']:>7.1f} {r['worker_cpu']:>12.1f} "
               f"{r['worker_rss']:>9.0f} {r['broker_cpu']:>12.1f} {r['decisions']:>9,}",

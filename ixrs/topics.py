@@ -55,13 +55,18 @@ class TopicSpec:
 
 ROUTES = TopicSpec(
     "routes", Partitioning.BY_PREFIX, "peer address (markers: speaker id or data-set name)",
-    (events.ReceivedRoutes, events.SessionChange, events.SpeakerIncarnation, events.DataSetMarker),
-    "Received routes, one event per (UPDATE, partition), with the session-down, "
+    (events.ReceivedUpdates, events.ReceivedRoutes, events.SessionChange,
+     events.SpeakerIncarnation, events.DataSetMarker),
+    "Received routes, one event per (socket read of a session, partition) holding the "
+    "UPDATEs read together (ReceivedRoutes, one per UPDATE, in logs written before "
+    "issue 5's batching), with the session-down, "
     "speaker-incarnation and data-set markers that must be applied in order with them.",
 )
 RAW_UPDATES = TopicSpec(
-    "raw-updates", Partitioning.BY_SESSION, "peer address", (events.RawUpdate,),
-    "Every received UPDATE byte for byte, for byte-exact MRT export.",
+    "raw-updates", Partitioning.BY_SESSION, "peer address",
+    (events.RawUpdates, events.RawUpdate),
+    "Every received UPDATE byte for byte, for byte-exact MRT export: one event per "
+    "socket read (RawUpdate, one per UPDATE, in older logs).",
 )
 SESSIONS = TopicSpec(
     "sessions", Partitioning.SINGLE, "peer address", (events.SessionChange, events.PeerNotice),

@@ -5,7 +5,8 @@ positions, and writes out what it returns; replay feeds it the same events and g
 the same answers. It keeps the partition's Adj-RIB-In (:mod:`processors.ribin`) and
 the current outcome of every route, and applies:
 
-- ``ReceivedRoutes``: a ``Verdict`` with every reason (:func:`processors.validate.judge`);
+- ``ReceivedUpdates`` (``ReceivedRoutes`` in older logs): a ``Verdict`` with every reason
+  (:func:`processors.validate.judge`) on the event's net change (:mod:`processors.received`);
 - session-down and speaker-incarnation markers: the routes they end;
 - ``DataSetMarker``: a new data-set version comes into force at exactly this point of
   the partition; the routes it may affect are re-validated, and only those whose
@@ -31,6 +32,7 @@ from ixrs import topics
 from ixrs.eventlog import Stamper
 from processors.datasets import DataSet, IrrSet, VrpSet
 from processors.export import ExportPolicy, Offer
+from processors.received import RoutesChange, routes_change
 from processors.ribin import AdjRibIn, PeerKey, RibRoute, peer_key
 from processors.validate import ImportPolicy, PolicyData, changed_groups, data_change, validate
 from processors.validate.bogons import Bogons
@@ -43,6 +45,7 @@ from schemas.events import (
     EventHeader,
     Position,
     ReceivedRoutes,
+    ReceivedUpdates,
     Route,
     Session,
     SessionChange,
@@ -56,7 +59,26 @@ DataSetLoader = Callable[[str, str, str], DataSet]
 PolicyLoader = Callable[[str], "Policies"]
 
 
-_MEMO_LIMIT = 50_000  # entries of either cache, per partition; a full one is started again
+_MEMO_LIMIT = 100_000  # entries of either memo; a full one is started again
+_DATA_KEPT = 8  # combinations of data-set versions shared; each may hold a VRP set
+
+
+@dataclass
+class SharedCaches:
+    """Memos whose entries are pure functions of their keys, so that the partitions of one
+    worker can share them: a table's attribute set reaches several partitions (the speaker
+    splits UPDATEs by prefix), and so does a candidate set (the routes of one origin AS).
+    Each processor has its own unless its owner passes one in."""
+
+    # in-force data-set versions, in the order they came in -> the policy data they make
+    data: dict[tuple[tuple[tuple[str, str], str], ...], PolicyData] = field(
+        default_factory=dict)
+    # (export policy, session, attribute set) -> the route read against that policy
+    offers: dict[tuple[ExportPolicy, Session, Attributes], Offer] = field(default_factory=dict)
+    # (IP version, ids of the offers) -> the offers, kept so that their ids stay theirs,
+    # and the decision
+    decisions: dict[tuple[object, ...], tuple[tuple[Offer, ...], PrefixDecision]] = field(
+        default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +118,16 @@ class PartitionProcessor:
     offers: dict[str, dict[PeerKey, Offer]] = field(default_factory=dict)
     decisions: dict[str, PrefixDecision] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
-    _offers: dict[tuple[Session, Attributes], Offer] = field(default_factory=dict, repr=False)
-    _memo: dict[tuple[object, ...], tuple[tuple[Offer, ...], PrefixDecision]] = field(
-        default_factory=dict, repr=False)
+    caches: SharedCaches = field(default_factory=SharedCaches, repr=False)
+
+    def __post_init__(self) -> None:
+        # Partitions without data sets in force share one (empty) PolicyData, and with it
+        # its memo of validation batches.
+        self.data = self.caches.data.setdefault(tuple(self.in_force.items()), self.data)
 
     def handle(self, position: Position, event: object) -> list[Output]:
-        if isinstance(event, ReceivedRoutes):
-            return self._routes(position, event)
+        if isinstance(event, (ReceivedUpdates, ReceivedRoutes)):
+            return self._routes(position, routes_change(event))
         if isinstance(event, (SessionChange, SpeakerIncarnation)):
             return self._decide(position, self._forget(self.rib.apply(event)))
         if isinstance(event, DataSetMarker):
@@ -111,15 +136,15 @@ class PartitionProcessor:
             return self._dataset(position, event)
         return []
 
-    def _routes(self, position: Position, event: ReceivedRoutes) -> list[Output]:
-        if self.rib.stale(event.session):
+    def _routes(self, position: Position, change: RoutesChange) -> list[Output]:
+        if self.rib.stale(change.session):
             return []  # a late event of a session or incarnation that is gone
-        changed = self._forget(self.rib.apply(event))
-        verdict = judge(event, position, self.stamper.header(), self.policy, self.data)
+        changed = self._forget(self.rib.apply_routes(change))
+        verdict = judge(change, position, self.stamper.header(), self.policy, self.data)
         if verdict is None:
             return self._decide(position, changed)
-        changed |= self._remember(event.session, verdict)
-        out = [Output(topics.VERDICTS, event.session.peer_address, verdict)]
+        changed |= self._remember(change.session, verdict)
+        out = [Output(topics.VERDICTS, change.session.peer_address, verdict)]
         return out + self._decide(position, changed)
 
     def _remember(self, session: Session, verdict: Verdict) -> set[str]:
@@ -146,12 +171,13 @@ class PartitionProcessor:
     def _offer(self, session: Session, attributes: Attributes) -> Offer:
         """A route read against the export policy: once per session and attribute set, so
         that the prefixes sharing them share one Offer (and decisions can be memoised)."""
-        key = (session, attributes)
-        offer = self._offers.get(key)
+        offers = self.caches.offers
+        key = (self.export, session, attributes)
+        offer = offers.get(key)
         if offer is None:
-            if len(self._offers) >= _MEMO_LIMIT:
-                self._offers.clear()
-            offer = self._offers[key] = self.export.analyze(
+            if len(offers) >= _MEMO_LIMIT:
+                offers.clear()
+            offer = offers[key] = self.export.analyze(
                 Route(session, attributes, session.router_id))
         return offer
 
@@ -194,15 +220,16 @@ class PartitionProcessor:
         their candidates (same peers, same attribute sets: one origin AS, typically) are
         decided once. The result depends on the offers and the IP version only."""
         key = (":" in prefix, *sorted(map(id, candidates.values())))
-        hit = self._memo.get(key)
+        memo = self.caches.decisions
+        hit = memo.get(key)
         if hit is not None:
             d = hit[1]
             return PrefixDecision(prefix, d.best, d.step, d.candidates, d.outcomes)
         decision = decide_prefix(prefix, candidates, self.export)
-        if len(self._memo) >= _MEMO_LIMIT:
-            self._memo.clear()
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
         # the offers are kept with the result, so that their ids name them while it lives
-        self._memo[key] = (tuple(candidates.values()), decision)
+        memo[key] = (tuple(candidates.values()), decision)
         return decision
 
     def _header(self) -> EventHeader:
@@ -221,15 +248,21 @@ class PartitionProcessor:
         """The policy data with this data-set version in force (not yet applied)."""
         self.in_force.pop((kind, name), None)  # re-inserted last: the order they came in
         self.in_force[(kind, name)] = version
-        return _with(self.data, self.load(kind, name, version))
+        key = tuple(self.in_force.items())
+        known = self.caches.data
+        data = known.get(key)
+        if data is None:
+            if len(known) >= _DATA_KEPT:  # a partition still on an old one keeps its own
+                del known[next(iter(known))]
+            data = known[key] = _with(self.data, self.load(kind, name, version))
+        return data
 
     def _configure(self, position: Position, version: str) -> list[Output]:
         if version == self.policy.version or self.load_policies is None:
             return []
         policies = self.load_policies(version)
         self.policy, self.export = policies.imports, policies.exports
-        self._offers.clear()  # read under the old export policy
-        self._memo.clear()
+        # Offers are memoised per export policy, and decisions per offer: nothing to clear.
         out, touched = self._reverdict(position, lambda *_: True)
         # The export policy changed too: every candidate is read again, and every prefix
         # that has candidates or a decision in force is decided again.

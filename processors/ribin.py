@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from schemas.attributes import Attributes, interned
+from processors.received import RoutesChange, routes_change
+from schemas.attributes import Attributes
 from schemas.events import (
     ReceivedRoutes,
+    ReceivedUpdates,
     Session,
     SessionChange,
     SessionState,
@@ -43,8 +45,8 @@ class AdjRibIn:
 
     def apply(self, event: object) -> set[str]:
         """Apply one event; the prefixes whose candidates changed."""
-        if isinstance(event, ReceivedRoutes):
-            return self._routes(event)
+        if isinstance(event, (ReceivedRoutes, ReceivedUpdates)):
+            return self.apply_routes(routes_change(event))
         if isinstance(event, SessionChange):
             return self._session_change(event)
         if isinstance(event, SpeakerIncarnation):
@@ -63,8 +65,9 @@ class AdjRibIn:
             and live.epoch.counter > session.epoch.counter
         )
 
-    def _routes(self, event: ReceivedRoutes) -> set[str]:
-        session = event.session
+    def apply_routes(self, change: RoutesChange) -> set[str]:
+        """Apply a received-routes event's net change (processors.received)."""
+        session = change.session
         if self.stale(session):
             return set()
         key = peer_key(session)
@@ -76,16 +79,16 @@ class AdjRibIn:
             session = live  # one object per session, as for attribute sets
         self.epochs[key] = session
         mine = self.by_peer.setdefault(key, set())
-        for prefix in event.withdrawn:
+        for prefix in change.withdrawn:
             candidates = self.routes.get(prefix)
             if candidates and candidates.pop(key, None) is not None:
                 mine.discard(prefix)
                 changed.add(prefix)
                 if not candidates:
                     del self.routes[prefix]
-        if event.attributes is not None:
-            route = RibRoute(session, interned(event.attributes), event.update_seq)
-            for prefix in event.announced:
+        for update_seq, attributes, prefixes in change.announced:
+            route = RibRoute(session, attributes, update_seq)  # interned by routes_change
+            for prefix in prefixes:
                 self.routes.setdefault(prefix, {})[key] = route
                 mine.add(prefix)
                 changed.add(prefix)

@@ -42,8 +42,10 @@ __all__ = [
     "Position",
     "RawAttribute",
     "RawUpdate",
+    "RawUpdates",
     "Reason",
     "ReceivedRoutes",
+    "ReceivedUpdates",
     "Route",
     "SegmentType",
     "SentUpdate",
@@ -52,6 +54,7 @@ __all__ = [
     "SessionState",
     "SourceFile",
     "SpeakerIncarnation",
+    "UpdatePart",
     "Verdict",
     "VerdictGroup",
     "Vrp",
@@ -154,6 +157,33 @@ class RawUpdate:
     session: Session
     update_seq: int
     raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePart:
+    update_seq: int
+    attributes: Attributes | None = None
+    announced: tuple[str, ...] = ()
+    withdrawn: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedUpdates:
+    """What the speaker writes since issue 5; ``ReceivedRoutes`` is one part of it,
+    still read from older logs."""
+
+    header: EventHeader
+    session: Session
+    parts: tuple[UpdatePart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RawUpdates:
+    header: EventHeader
+    session: Session
+    first_seq: int
+    messages: tuple[bytes, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +347,9 @@ Event = (
 EVENT_TYPES: tuple[type, ...] = (
     SessionChange,
     ReceivedRoutes,
+    ReceivedUpdates,
     RawUpdate,
+    RawUpdates,
     SpeakerIncarnation,
     Verdict,
     Decision,

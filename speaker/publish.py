@@ -1,10 +1,12 @@
-"""What one received UPDATE becomes in the log: pure, no Kafka.
+"""What received UPDATEs become in the log: pure, no Kafka.
 
-One ``ReceivedRoutes`` event per (routes partition, attribute set) the UPDATE's
-prefixes fall into, each bound for that partition, so that all events about a
-prefix stay in one partition in receive order. Withdrawals travel in the same
-events as announcements for their partition; an UPDATE treated as withdraw
-(RFC 7606) withdraws its NLRI and says why in ``notes``. Partitions are
+The UPDATEs of one socket read of a session become one ``ReceivedUpdates`` event per
+routes partition their prefixes fall into, so that all events about a prefix stay in one
+partition in receive order, and a table arriving in many small UPDATEs costs few events
+(the cost of an event, at every stage, is far above the cost of a prefix in it). Each
+UPDATE contributes one part per (partition, attribute set); withdrawals ride with the
+first announcement part of their partition. An UPDATE treated as withdraw (RFC 7606)
+withdraws its NLRI and says why in ``notes``. Partitions are
 :func:`ixrs.topics.partition_for`.
 """
 
@@ -14,7 +16,7 @@ import zlib
 from collections.abc import Callable
 
 from schemas.attributes import Attributes
-from schemas.events import EventHeader, ReceivedRoutes, Session
+from schemas.events import EventHeader, ReceivedRoutes, ReceivedUpdates, Session, UpdatePart
 from speaker.codec import Update
 
 
@@ -22,10 +24,31 @@ def notes_of(update: Update) -> tuple[str, ...]:
     return tuple(f"{n.action}: attribute {n.type_code}: {n.reason}" for n in update.notes)
 
 
+def received_events(session: Session, updates: list[tuple[int, Update]],
+                    header: Callable[[], EventHeader],
+                    partitions: int) -> list[tuple[int, ReceivedUpdates]]:
+    """(partition, event) pairs for the numbered UPDATEs of one read, by partition."""
+    by_partition: dict[int, list[UpdatePart]] = {}
+    for update_seq, update in updates:
+        for partition, part in update_parts(update_seq, update, partitions):
+            by_partition.setdefault(partition, []).append(part)
+    return [(partition, ReceivedUpdates(header(), session, tuple(parts)))
+            for partition, parts in sorted(by_partition.items())]
+
+
 def route_events(session: Session, update_seq: int, update: Update,
                  header: Callable[[], EventHeader],
                  partitions: int) -> list[tuple[int, ReceivedRoutes]]:
-    """(partition, event) pairs for one UPDATE, in a deterministic order."""
+    """One UPDATE as ``ReceivedRoutes`` events, the form of logs written before
+    ``ReceivedUpdates``: tests and benchmarks still write it, workers still read it."""
+    return [(partition, ReceivedRoutes(header(), session, part.update_seq, part.attributes,
+                                       part.announced, part.withdrawn, part.notes))
+            for partition, part in update_parts(update_seq, update, partitions)]
+
+
+def update_parts(update_seq: int, update: Update,
+                 partitions: int) -> list[tuple[int, UpdatePart]]:
+    """(partition, part) pairs for one UPDATE, in a deterministic order."""
     # This runs for every prefix received: partition_for is inlined, and each
     # attribute set is hashed once per UPDATE, not once per prefix.
     crc32 = zlib.crc32
@@ -40,17 +63,16 @@ def route_events(session: Session, update_seq: int, update: Update,
         withdrawn.setdefault(crc32(prefix.encode()) % partitions, []).append(prefix)
 
     notes = notes_of(update)
-    out = []
+    out: list[tuple[int, UpdatePart]] = []
     for partition in sorted({p for _a, by in groups for p in by} | withdrawn.keys()):
         # Withdrawals ride along with the first announcement bound for their partition.
         gone = tuple(withdrawn.get(partition, ()))
         for attrs, by_partition in groups:
             announced = by_partition.get(partition)
             if announced:
-                out.append((partition, ReceivedRoutes(header(), session, update_seq, attrs,
-                                                      tuple(announced), gone, notes)))
+                out.append((partition, UpdatePart(update_seq, attrs, tuple(announced), gone,
+                                                  notes)))
                 gone = ()
         if gone:
-            out.append((partition, ReceivedRoutes(header(), session, update_seq, None, (),
-                                                  gone, notes)))
+            out.append((partition, UpdatePart(update_seq, None, (), gone, notes)))
     return out

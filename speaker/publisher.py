@@ -19,7 +19,8 @@ from ixrs.eventlog import Framing, producer_config
 
 
 class Window:
-    """Events in flight for one session."""
+    """What one session has in flight: each event counts its weight (the speaker counts
+    a batch of raw UPDATEs as their number), until the broker acknowledges it."""
 
     __slots__ = ("_waiter", "failed", "pending")
 
@@ -28,8 +29,8 @@ class Window:
         self.failed: KafkaError | None = None
         self._waiter: asyncio.Future[None] | None = None
 
-    def _acked(self, err: KafkaError | None) -> None:
-        self.pending -= 1
+    def _acked(self, err: KafkaError | None, weight: int = 1) -> None:
+        self.pending -= weight
         if err is not None and self.failed is None:
             self.failed = err
         if self.pending == 0 and self._waiter is not None and not self._waiter.done():
@@ -61,15 +62,15 @@ class Publisher:
             self._producer.poll(0.05)
 
     def produce(self, topic: str, event: Any, key: str | None, partition: int,
-                window: Window | None = None) -> None:
+                window: Window | None = None, weight: int = 1) -> None:
         value = self._framing.encode(topic, event)
         callback: Callable[[KafkaError | None, Any], None] | None = None
         if window is not None:
-            window.pending += 1
+            window.pending += weight
             loop = self._loop
 
             def callback(err: KafkaError | None, _msg: Any, w: Window = window) -> None:
-                loop.call_soon_threadsafe(w._acked, err)
+                loop.call_soon_threadsafe(w._acked, err, weight)
 
         while True:
             try:

@@ -21,7 +21,7 @@ from schemas.events import (
     Epoch,
     NotificationInfo,
     PeerNotice,
-    RawUpdate,
+    RawUpdates,
     SentUpdate,
     Session,
     SessionChange,
@@ -33,7 +33,7 @@ from speaker.admission import RateLimiter
 from speaker.codec import CeaseSubcode, Notification, Update
 from speaker.maxprefix import Limits, PrefixCounter
 from speaker.outbound import Kind, Outbound, Outgoing, Report
-from speaker.publish import route_events
+from speaker.publish import received_events
 from speaker.publisher import Publisher, Window
 
 log = logging.getLogger("ixrs.speaker")
@@ -51,6 +51,8 @@ class SessionRecord:
     counter: PrefixCounter | None = None
     families: tuple[str, ...] = ()
     four_octet_as: bool = True
+    # UPDATEs of the current socket read, published together (Speaker.publish_received)
+    pending: list[tuple[int, Update, bytes]] = field(default_factory=list)
 
 
 def limits_for(client: Client) -> Limits:
@@ -127,6 +129,7 @@ class Speaker:
 
     def state_changed(self, rec: SessionRecord, state: SessionState, previous: SessionState,
                       reason: str, notification: Notification | None, sent: bool) -> None:
+        self.publish_received(rec)  # the routes of this read come before any marker
         rec.state = state
         info = None
         if notification is not None:
@@ -155,23 +158,37 @@ class Speaker:
 
     def update_received(self, rec: SessionRecord, update: Update, raw: bytes
                         ) -> maxprefix.Outcome:
-        """Publish one UPDATE; the caller waits on ``rec.window`` before reading on."""
+        """Take one UPDATE; it is published with the others of its socket read by
+        `publish_received`, which the transport calls at the end of the read."""
         rec.update_seq += 1
-        address = rec.session.peer_address
         announced = [p for _attrs, prefixes in update.announced() for p in prefixes]
         outcome = rec.counter.apply(announced, update.withdrawals()) if rec.counter else None
         if outcome and outcome.refused:
             update = _without(update, frozenset(outcome.refused))
-        raw_event = RawUpdate(self.stamper.header(), rec.session, rec.update_seq, raw)
-        self.publisher.produce(self._topic(topics.RAW_UPDATES), raw_event, address,
-                               partition_for(address, self.partitions), rec.window)
-        routes = self._topic(topics.ROUTES)
-        for partition, event in route_events(rec.session, rec.update_seq, update,
-                                             self.stamper.header, self.partitions):
-            self.publisher.produce(routes, event, address, partition, rec.window)
+        rec.pending.append((rec.update_seq, update, raw))
         self.stats["updates"] += 1
         self.stats["prefixes"] += len(announced)
         return outcome or maxprefix.Outcome(False)
+
+    def publish_received(self, rec: SessionRecord) -> bool:
+        """Publish the UPDATEs taken since the last call: one RawUpdates event, and one
+        ReceivedUpdates per routes partition. The caller waits on ``rec.window`` before
+        reading on."""
+        if not rec.pending:
+            return False
+        pending, rec.pending = rec.pending, []
+        address = rec.session.peer_address
+        raw_event = RawUpdates(self.stamper.header(), rec.session, pending[0][0],
+                               tuple(raw for _seq, _update, raw in pending))
+        self.publisher.produce(self._topic(topics.RAW_UPDATES), raw_event, address,
+                               partition_for(address, self.partitions), rec.window,
+                               weight=len(pending))
+        routes = self._topic(topics.ROUTES)
+        numbered = [(seq, update) for seq, update, _raw in pending]
+        for partition, event in received_events(rec.session, numbered, self.stamper.header,
+                                                self.partitions):
+            self.publisher.produce(routes, event, address, partition, rec.window)
+        return True
 
     # --- the export path ------------------------------------------------------------------
 

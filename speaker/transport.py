@@ -31,7 +31,8 @@ from speaker.service import SessionRecord, Speaker
 
 log = logging.getLogger("ixrs.speaker")
 
-# Events in flight per session before the socket stops being read.
+# UPDATEs in flight per session (Speaker.publish_received counts a read's raw UPDATEs, and
+# one more for each of its routes events) before the socket stops being read.
 WINDOW = 2000
 # Octets of queued UPDATEs handed to the socket at a time; the transport's own buffer
 # (pause_writing above its high-water mark) decides when to stop.
@@ -131,6 +132,11 @@ class BgpProtocol(asyncio.Protocol):
                 self._route_refresh(out.message)
             elif out.kind == Kind.CLOSE:
                 self._close()
+        # The UPDATEs of this read go out together (a state change above has published
+        # those before it already, to keep its marker behind them).
+        if self.speaker.publish_received(self.rec) and not self._paused \
+                and self.rec.window.pending >= WINDOW:
+            self._pause_reading()
         self._schedule()
 
     def _write(self, data: bytes) -> None:
@@ -260,8 +266,6 @@ class BgpProtocol(asyncio.Protocol):
         outcome = self.speaker.update_received(self.rec, update, raw)
         if outcome.exceeded:
             self._max_prefix(outcome)
-        if self.rec.window.pending >= WINDOW and not self._paused:
-            self._pause_reading()
 
     def _max_prefix(self, outcome: maxprefix.Outcome) -> None:
         assert self.conn is not None and self.rec is not None

@@ -42,3 +42,23 @@ def alive(pid: int) -> bool:
 def kill_quietly(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
+
+
+def per_update(events: list[object]) -> list[object]:
+    """The log's events with each ``ReceivedUpdates`` as its parts, one ``ReceivedRoutes``
+    per (UPDATE, partition), and each ``RawUpdates`` as one ``RawUpdate`` per message, in
+    order: what tests about single UPDATEs compare, whatever the speaker batched together.
+    Other events pass through."""
+    from schemas.events import RawUpdate, RawUpdates, ReceivedRoutes, ReceivedUpdates
+
+    out: list[object] = []
+    for event in events:
+        if isinstance(event, ReceivedUpdates):
+            out += [ReceivedRoutes(event.header, event.session, p.update_seq, p.attributes,
+                                   p.announced, p.withdrawn, p.notes) for p in event.parts]
+        elif isinstance(event, RawUpdates):
+            out += [RawUpdate(event.header, event.session, event.first_seq + i, raw)
+                    for i, raw in enumerate(event.messages)]
+        else:
+            out.append(event)
+    return out

@@ -86,7 +86,14 @@ EVENTS = {
         ev.ReceivedRoutes, header, session, i63, st.none() | attributes, prefixes, prefixes,
         strings,
     ),
+    ev.ReceivedUpdates: st.builds(
+        ev.ReceivedUpdates, header, session,
+        st.lists(st.builds(ev.UpdatePart, i63, st.none() | attributes, prefixes, prefixes,
+                           strings), max_size=3).map(tuple),
+    ),
     ev.RawUpdate: st.builds(ev.RawUpdate, header, session, i63, st.binary(max_size=64)),
+    ev.RawUpdates: st.builds(ev.RawUpdates, header, session, i63,
+                             st.lists(st.binary(max_size=64), max_size=3).map(tuple)),
     ev.SpeakerIncarnation: st.builds(ev.SpeakerIncarnation, header, text, text),
     ev.Verdict: st.builds(
         ev.Verdict, header, text, position, session,

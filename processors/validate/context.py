@@ -106,7 +106,7 @@ class Batch:
         return _new(Facts, (net, blackhole, state if performed else None, irr))
 
 
-BATCH_CACHE_SIZE = 8192  # batches kept per PolicyData: some MB; a miss costs one Batch()
+BATCH_CACHE_SIZE = 32_768  # batches kept per PolicyData: tens of MB; a miss costs one Batch()
 
 
 def batch_of(policy: ClientPolicy, attrs: Attributes, data: PolicyData) -> Batch:

@@ -1,14 +1,22 @@
-"""From a ReceivedRoutes event to its Verdict event: what a worker calls per event."""
+"""From a received-routes event to its Verdict event: what a worker calls per event."""
 
 from __future__ import annotations
 
 from dataclasses import fields
 
+from processors.received import RoutesChange, routes_change
 from processors.validate.chain import validate
 from processors.validate.client import ImportPolicy
 from processors.validate.data import PolicyData
 from processors.validate.reasons import Step
-from schemas.events import EventHeader, Position, ReceivedRoutes, Verdict, VerdictGroup
+from schemas.events import (
+    EventHeader,
+    Position,
+    ReceivedRoutes,
+    ReceivedUpdates,
+    Verdict,
+    VerdictGroup,
+)
 
 # The verdict's header is built field by field: `dataclasses.replace` cost as much as the
 # rest of judge() for a small batch. This fails at import if EventHeader gains a field.
@@ -21,7 +29,7 @@ assert [f.name for f in fields(EventHeader)] == [
 
 
 def judge(
-    event: ReceivedRoutes,
+    event: ReceivedRoutes | ReceivedUpdates | RoutesChange,
     position: Position,
     header: EventHeader,
     policy: ImportPolicy,
@@ -29,27 +37,36 @@ def judge(
 ) -> Verdict | None:
     """The verdict on the routes an event announces; None when it only withdraws.
 
-    The verdict's id derives from the event's position, so a verdict written again after a
-    crash is recognisably the same one; its header names the configuration version and its
-    `datasets` the data-set versions used.
+    One verdict per event, its groups in the order of the event's parts (the net change
+    of :mod:`processors.received`). The verdict's id derives from the event's position,
+    so a verdict written again after a crash is recognisably the same one; its header
+    names the configuration version and its `datasets` the data-set versions used.
     """
-    if event.attributes is None or not event.announced:
+    change = event if isinstance(event, RoutesChange) else routes_change(event)
+    if not change.announced:
         return None
-    client = policy.for_peer(event.session.peer_address)
+    session = change.session
+    client = policy.for_peer(session.peer_address)
     if client is None:
         reason = Step.NOT_A_CLIENT.reason(
-            f"{event.session.peer_address} is not a client in configuration {policy.version[:12]}"
+            f"{session.peer_address} is not a client in configuration {policy.version[:12]}"
         )
-        groups: tuple[VerdictGroup, ...] = (VerdictGroup(event.announced, False, (reason,)),)
+        groups: tuple[VerdictGroup, ...] = tuple(
+            VerdictGroup(a.prefixes, False, (reason,)) for a in change.announced)
         refs = ()
     else:
-        groups = validate(client, event.attributes, event.announced, data)
+        if len(change.announced) == 1:
+            _seq, attributes, prefixes = change.announced[0]
+            groups = validate(client, attributes, prefixes, data)
+        else:
+            groups = tuple(g for _seq, attributes, prefixes in change.announced
+                           for g in validate(client, attributes, prefixes, data))
         refs = data.refs(client)
     return Verdict(
         EventHeader(header.producer_id, header.seq, header.event_time_us, policy.version),
         position.event_id(),
         position,
-        event.session,
+        session,
         groups,
         refs,
     )

@@ -29,7 +29,7 @@ from schemas.events import (
 )
 from schemas.events import Route as DecidedRoute
 from speaker.codec import AS_TRANS, Negotiated, Update, decode
-from tests.helpers import wait_for
+from tests.helpers import per_update, wait_for
 from tests.interop.system import IxrsOnLan
 from tests.lab.base import Peer
 from tests.lab.fixtures import Lab, require_tools
@@ -249,7 +249,7 @@ def _verdicts(world: World) -> dict[str, list[tuple[bool, list[str]]]]:
 def _received_from(world: World, address: str) -> dict[str, ReceivedRoutes]:
     """prefix -> the last ReceivedRoutes of the session from `address` announcing it."""
     out: dict[str, ReceivedRoutes] = {}
-    for event in world.rs.events("routes"):
+    for event in per_update(world.rs.events("routes")):
         if isinstance(event, ReceivedRoutes) and event.session.peer_address == address:
             out.update({p: event for p in event.announced})
     return out

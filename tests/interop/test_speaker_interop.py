@@ -17,7 +17,7 @@ from schemas.events import (
     SessionState,
     SpeakerIncarnation,
 )
-from tests.helpers import wait_for
+from tests.helpers import per_update, wait_for
 from tests.interop.system import IxrsOnLan
 from tests.lab.fixtures import Lab, require_tools
 from tests.lab.netns import DEFAULT_PREFIX, IxpLan, cleanup_stale
@@ -128,7 +128,7 @@ def _view(prefix: str, event: ReceivedRoutes) -> RouteView:
 def _received(world: World) -> dict[tuple[str, str], RouteView]:
     """(peer address, prefix) -> what the speaker published, replaying withdrawals."""
     out: dict[tuple[str, str], RouteView] = {}
-    for event in world.rs.events("routes"):
+    for event in per_update(world.rs.events("routes")):
         if not isinstance(event, ReceivedRoutes):
             continue
         for prefix in event.withdrawn:
@@ -274,7 +274,7 @@ def test_killed_speaker_leaves_no_routes_of_its_old_incarnation(world: World) ->
         markers.clear()
         for partition in range(world.rs.partitions):
             rib = AdjRibIn()
-            for event in world.rs.partition_events("routes", partition):
+            for event in per_update(world.rs.partition_events("routes", partition)):
                 if isinstance(event, SpeakerIncarnation):
                     markers.append(event)
                 rib.apply(event)

@@ -5,6 +5,7 @@ uninterrupted run gives, computed in-process with the same code."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -32,7 +33,15 @@ from processors.export import ExportPolicy
 from processors.partition import PartitionProcessor, Policies
 from processors.validate import ImportPolicy
 from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
-from schemas.events import Epoch, EventHeader, Position, ReceivedRoutes, Session
+from schemas.events import (
+    Epoch,
+    EventHeader,
+    Position,
+    ReceivedRoutes,
+    ReceivedUpdates,
+    Session,
+    UpdatePart,
+)
 from tests.helpers import kill_quietly, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,6 +115,35 @@ def table_stream(updates: int, partitions: int, seed: int = 0, per_event: int = 
     return out
 
 
+def as_reads(stream: list[tuple[int, ReceivedRoutes]], per_read: int
+             ) -> list[tuple[int, ReceivedUpdates]]:
+    """The same UPDATEs as the speaker writes them: a session's UPDATEs taken together as
+    from one socket read (up to ``per_read`` prefixes, counting every partition), one
+    ``ReceivedUpdates`` per partition. Each session keeps its order; sessions interleave
+    by read, as their connections do."""
+    out: list[tuple[int, ReceivedUpdates]] = []
+    reads: dict[Session, tuple[list[tuple[int, ReceivedRoutes]], list[int]]] = {}
+
+    def flush(session: Session) -> None:
+        events, _size = reads.pop(session)
+        by_partition: dict[int, list[UpdatePart]] = {}
+        for partition, e in events:
+            by_partition.setdefault(partition, []).append(
+                UpdatePart(e.update_seq, e.attributes, e.announced, e.withdrawn, e.notes))
+        out.extend((partition, ReceivedUpdates(H, session, tuple(parts)))
+                   for partition, parts in sorted(by_partition.items()))
+
+    for partition, event in stream:
+        events, size = reads.setdefault(event.session, ([], [0]))
+        events.append((partition, event))
+        size[0] += len(event.announced) + len(event.withdrawn)
+        if size[0] >= per_read:
+            flush(event.session)
+    for session in list(reads):
+        flush(session)
+    return out
+
+
 def _attributes(rng: random.Random, address: str, asn: int) -> Attributes:
     path = (asn, *rng.sample(DOWNSTREAM, rng.randint(1, 4)))
     return Attributes(origin=rng.choice([Origin.IGP, Origin.IGP, Origin.INCOMPLETE]),
@@ -113,7 +151,9 @@ def _attributes(rng: random.Random, address: str, asn: int) -> Attributes:
                       as_path=(AsPathSegment(SegmentType.AS_SEQUENCE, path),))
 
 
-def produce(bootstrap: str, prefix: str, stream: list[tuple[int, ReceivedRoutes]]) -> None:
+def produce(bootstrap: str, prefix: str,
+            stream: list[tuple[int, ReceivedRoutes]] | list[tuple[int, ReceivedUpdates]]
+            ) -> None:
     producer = EventProducer(bootstrap, SingleObjectFraming())
     topic = topics.ROUTES.name(prefix)
     for partition, event in stream:
@@ -158,10 +198,12 @@ def worker_argv(bootstrap: str, prefix: str, tmp: Path, partitions: int,
             "--deploy", str(deploy), "--state-dir", str(state_dir)]
 
 
-def start_worker(argv: list[str], tmp: Path, started: bool = True) -> RunningWorker:
+def start_worker(argv: list[str], tmp: Path, started: bool = True,
+                 env: dict[str, str] | None = None) -> RunningWorker:
     log = tmp / f"worker-{uuid.uuid4().hex[:6]}.log"
     with log.open("wb") as sink:
-        proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT,
+                                env={**os.environ, **(env or {})})
     running = RunningWorker(proc, log)
     if started:
         wait_for(lambda: _alive(running) and "worker: started" in running.text(), 60,

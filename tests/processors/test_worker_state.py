@@ -30,7 +30,9 @@ def test_a_worker_killed_mid_stream_ends_with_the_decisions_of_an_uninterrupted_
         broker, topic_prefix: str, tmp_path: Path) -> None:
     argv = worker_argv(broker.bootstrap, topic_prefix, tmp_path, PARTITIONS,
                        tmp_path / "state")
-    worker = start_worker(argv, tmp_path)
+    # Saves every half second, so that the kills find saved state to resume from.
+    env = {"IXRS_SAVE_INTERVAL": "0.5"}
+    worker = start_worker(argv, tmp_path, env=env)
     decisions = Tail(broker.bootstrap, topics.DECISIONS.name(topic_prefix), PARTITIONS)
     verdicts = Tail(broker.bootstrap, topics.VERDICTS.name(topic_prefix), PARTITIONS)
     try:
@@ -46,7 +48,7 @@ def test_a_worker_killed_mid_stream_ends_with_the_decisions_of_an_uninterrupted_
             wait_for(lambda s=share: len(decisions.poll()) >= s * len(expected_decisions),
                      300, f"{share:.0%} of the decisions")
             worker.kill()
-            worker = start_worker(argv, tmp_path)
+            worker = start_worker(argv, tmp_path, env=env)
         wait_for(lambda: {i for i, _ in by_id(decisions.poll())} >= expected_decisions,
                  300, "every decision of the uninterrupted run")
         wait_for(lambda: len({i for i, _ in by_id(verdicts.poll())}) >=

@@ -13,7 +13,7 @@ from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
 from schemas.events import ReceivedRoutes, SessionChange, SessionState
 from speaker.codec import Keepalive, Update
 from speaker.transport import WINDOW
-from tests.helpers import wait_for
+from tests.helpers import per_update, wait_for
 from tests.speaker.bgpclient import BgpTestClient
 from tests.speaker.conftest import start_speaker
 
@@ -50,7 +50,7 @@ def test_a_stalled_broker_pauses_reading_without_losing_anything(tmp_path: Path)
             expected = 2 * updates
 
             def published() -> int:
-                return sum(len(e.announced) for e in speaker.events("routes")
+                return sum(len(e.announced) for e in per_update(speaker.events("routes"))
                            if isinstance(e, ReceivedRoutes))
 
             wait_for(lambda: published() == expected, 60, "every route after the stall")

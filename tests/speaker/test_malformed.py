@@ -14,7 +14,7 @@ from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
 from schemas.events import ReceivedRoutes, SessionChange, SessionState
 from speaker.codec import ErrorCode, Update
 from tests.codec import wire
-from tests.helpers import wait_for
+from tests.helpers import per_update, wait_for
 from tests.speaker.bgpclient import BgpTestClient
 from tests.speaker.conftest import RunningSpeaker, start_speaker
 
@@ -48,7 +48,7 @@ def _still_fine(speaker: RunningSpeaker, bystander: BgpTestClient, n: int) -> No
         attributes=Attributes(origin=Origin.IGP, next_hop="127.0.0.4", as_path=(
             AsPathSegment(SegmentType.AS_SEQUENCE, (196615,)),)),
         nlri=(prefix,)))
-    wait_for(lambda: any(prefix in e.announced for e in speaker.events("routes")
+    wait_for(lambda: any(prefix in e.announced for e in per_update(speaker.events("routes"))
                          if isinstance(e, ReceivedRoutes)), 15, "the bystander's route")
     downs = [e for e in speaker.events("sessions", 1) if isinstance(e, SessionChange)
              and e.session.peer_address == "127.0.0.4" and e.state == SessionState.IDLE]
@@ -147,14 +147,14 @@ def test_treat_as_withdraw(speaker: RunningSpeaker, bystander: BgpTestClient, na
     client.send(wire.update(attrs=attrs, nlri=prefix))
 
     def withdrawn() -> list[ReceivedRoutes]:
-        return [e for e in speaker.events("routes") if isinstance(e, ReceivedRoutes)
+        return [e for e in per_update(speaker.events("routes")) if isinstance(e, ReceivedRoutes)
                 and prefix_text in e.withdrawn]
 
     [event] = wait_for(withdrawn, 15, "the treat-as-withdraw event")
     assert any(note in text for text in event.notes), event.notes
     client.keepalive()  # the session stays up
     client.send(wire.update(attrs=good, nlri=prefix))
-    wait_for(lambda: sum(prefix_text in e.announced for e in speaker.events("routes")
+    wait_for(lambda: sum(prefix_text in e.announced for e in per_update(speaker.events("routes"))
                          if isinstance(e, ReceivedRoutes)) == 2, 15, "the session still works")
     client.close()
 
@@ -167,7 +167,7 @@ def test_attribute_discard_keeps_the_route(speaker: RunningSpeaker,
     bad_atomic = wire.attr(0x40, 6, b"\x01")  # ATOMIC_AGGREGATE must be empty
     client.send(wire.update(attrs=ORIGIN + path + wire.attr(0x40, 3, bytes((127, 0, 0, 8)))
                             + bad_atomic, nlri=b"\x18\xb9\x3d\x00"))
-    [event] = wait_for(lambda: [e for e in speaker.events("routes") if isinstance(
+    [event] = wait_for(lambda: [e for e in per_update(speaker.events("routes")) if isinstance(
         e, ReceivedRoutes) and "185.61.0.0/24" in e.announced], 15, "the route")
     assert event.attributes is not None and not event.attributes.atomic_aggregate
     assert any(t.startswith("attribute-discard: attribute 6") for t in event.notes)

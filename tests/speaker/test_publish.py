@@ -11,7 +11,7 @@ from ixrs.topics import partition_for
 from schemas.attributes import Attributes
 from schemas.events import Epoch, EventHeader, Session
 from speaker.codec import Action, MpReach, MpUnreach, Note, Update
-from speaker.publish import route_events
+from speaker.publish import received_events, route_events
 from tests.strategies import prefix_v4, prefix_v6
 
 SESSION = Session("speaker", "192.0.2.2", 20002, Epoch("i", 1))
@@ -62,3 +62,29 @@ def test_treat_as_withdraw_withdraws_and_says_why() -> None:
 def test_end_of_rib_makes_no_event() -> None:
     assert route_events(SESSION, 1, Update(), _header(), 4) == []
     assert route_events(SESSION, 1, Update(mp_unreach=MpUnreach(2, 1, ())), _header(), 4) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.lists(prefix_v4(), max_size=8, unique=True),
+                          st.lists(prefix_v4(), max_size=4, unique=True)),
+                min_size=1, max_size=6),
+       st.integers(1, 8))
+def test_one_read_makes_one_event_per_partition_with_the_updates_in_order(
+        updates: list[tuple[list[str], list[str]]], partitions: int) -> None:
+    numbered = [(10 + i, Update(withdrawn=tuple(gone), attributes=V4 if nlri else None,
+                                nlri=tuple(nlri)))
+                for i, (nlri, gone) in enumerate(updates)]
+    events = received_events(SESSION, numbered, _header(), partitions)
+    assert [p for p, _e in events] == sorted({p for p, _e in events})  # one per partition
+    # Each partition's parts are exactly the single-UPDATE events' parts, in UPDATE order.
+    for partition, event in events:
+        assert event.session == SESSION
+        expected = [(e.update_seq, e.attributes, e.announced, e.withdrawn)
+                    for seq, update in numbered
+                    for p, e in route_events(SESSION, seq, update, _header(), partitions)
+                    if p == partition]
+        assert [(x.update_seq, x.attributes, x.announced, x.withdrawn)
+                for x in event.parts] == expected
+    everything = [e for seq, u in numbered for e in route_events(SESSION, seq, u, _header(),
+                                                                 partitions)]
+    assert sum(len(e.parts) for _p, e in events) == len(everything)

@@ -20,7 +20,7 @@ from speaker.codec import (
     OpenSubcode,
     Update,
 )
-from tests.helpers import wait_for
+from tests.helpers import per_update, wait_for
 from tests.speaker.bgpclient import BgpTestClient
 from tests.speaker.conftest import PARTITIONS, RunningSpeaker, start_speaker
 
@@ -31,7 +31,7 @@ def _attrs(asn: int, nh: str = "127.0.0.2", **extra: object) -> Attributes:
 
 
 def _routes(speaker: RunningSpeaker, address: str) -> list[ReceivedRoutes]:
-    return [e for e in speaker.events("routes")
+    return [e for e in per_update(speaker.events("routes"))
             if isinstance(e, ReceivedRoutes) and e.session.peer_address == address]
 
 
@@ -51,7 +51,7 @@ def test_announce_and_withdraw_with_exact_attributes(speaker: RunningSpeaker) ->
     assert sorted(p for e in events for p in e.announced) == ["185.50.0.0/24", "185.50.1.0/24"]
     assert {e.attributes for e in events} == {attrs}
     assert {e.session.router_id for e in events} == {"127.0.0.2"}  # from the client's OPEN
-    [raw] = [e for e in speaker.events("raw-updates") if isinstance(e, RawUpdate)]
+    [raw] = [e for e in per_update(speaker.events("raw-updates")) if isinstance(e, RawUpdate)]
     from speaker.codec import encode
 
     assert raw.raw == encode(update, client.negotiated)
@@ -131,7 +131,7 @@ def test_session_down_marker_follows_the_routes_in_every_partition(
              15, "the routes")
     client.close()  # TCP closed: the session goes down
     def ends_with_marker(partition: int) -> list[object] | None:
-        events = speaker.partition_events("routes", partition)
+        events = per_update(speaker.partition_events("routes", partition))
         return events if isinstance(events[-1], SessionChange) else None
 
     for partition in range(PARTITIONS):
@@ -219,7 +219,7 @@ def test_killed_speaker_restarts_with_a_new_incarnation(broker, topic_prefix, tm
         second = start_speaker(broker, topic_prefix, tmp_path, port=first.port)
         try:
             for partition in range(PARTITIONS):
-                events = second.partition_events("routes", partition)
+                events = per_update(second.partition_events("routes", partition))
                 markers = [e for e in events if isinstance(e, SpeakerIncarnation)]
                 assert len(markers) == 2 and markers[0].incarnation != markers[1].incarnation
                 # every route of the old incarnation is before the new marker
