@@ -26,6 +26,7 @@ reason name, and the data it needs besides the configuration:
 |---|---|---|---|
 | session of no client | 65535 | not_a_client | - |
 | AS_SET in AS_PATH (`allow_as_set`) | 65535 | as_set_in_as_path | - |
+| route server's ASN in AS_PATH (loop) | 65535 | rs_as_in_as_path | - |
 | unparseable prefix | 65535 | malformed_prefix | - |
 | prefix family not the session's | 65535 | afi_not_enabled | - |
 | NEXT_HOP (`next_hop.policy`) | 5 | invalid_next_hop | - |

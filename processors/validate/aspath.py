@@ -3,6 +3,7 @@
 | check | cause | rule |
 |---|---|---|
 | AS_SET | 65535 | no AS_SET segment unless `allow_as_set` (RFC 6472; BIRD's `allow as sets`) |
+| route server's ASN | 65535 | `rs_as` nowhere in the path (a loop, RFC 4271 §9.1.2) |
 | length | 1 | `bgp_path.len` (an AS_SET counts 1) at most `max_as_path_len` |
 | left-most ASN | 6 | the first ASN is the client's ASN (RFC 7948 §4.5) |
 | invalid ASN | 7 | no reserved, private or documentation ASN anywhere, when enabled |
@@ -53,6 +54,16 @@ def check_as_set(batch: Batch) -> Reason | None:
     if not any(seg.type == SegmentType.AS_SET for seg in batch.attrs.as_path):
         return None
     return Step.AS_SET.reason(f"AS_PATH [{_path(batch)}] has an AS_SET segment")
+
+
+def check_rs_as(batch: Batch) -> Reason | None:
+    # The route has been through this route server already: a loop. BIRD (what arouteserver
+    # configures) drops it before its filters, so no client ever receives it.
+    if batch.policy.rs_as not in batch.path_set:
+        return None
+    return Step.RS_AS_IN_PATH.reason(
+        f"AS_PATH [{_path(batch)}] has the route server's AS{batch.policy.rs_as}"
+    )
 
 
 def check_length(batch: Batch) -> Reason | None:

@@ -52,6 +52,7 @@ def _prefix(step: Step, run: PrefixRun, applies: Callable[[ClientPolicy], bool] 
 
 CHAIN: tuple[Check, ...] = (
     _batch(Step.AS_SET, aspath.check_as_set, lambda p: not p.allow_as_set),
+    _batch(Step.RS_AS_IN_PATH, aspath.check_rs_as),
     _prefix(Step.AFI, prefixes.check_afi),
     _batch(Step.NEXT_HOP, nexthop.check_next_hop, lambda p: p.next_hops is not None),
     _batch(Step.AS_PATH_LENGTH, aspath.check_length),
@@ -121,7 +122,7 @@ def _batch_checks(batch: Batch, checks: Sequence[Check]) -> tuple[list[Check], l
 
     Both depend on the client, the attributes and the chain only, so they are kept in the
     (memoised) batch, by chain: the usual CHAIN under a key that costs no hashing of its
-    seventeen checks, any other (tests run them shuffled) under its value. The reasons
+    eighteen checks, any other (tests run them shuffled) under its value. The reasons
     list is shared by every call: it is read, never changed.
     """
     key = None if checks is CHAIN else tuple(checks)

@@ -1,4 +1,5 @@
-"""The AS_PATH steps: AS_SET, length, left-most ASN, invalid ASNs, transit-free, never via RS."""
+"""The AS_PATH steps: AS_SET, the route server's ASN, length, left-most ASN, invalid ASNs,
+transit-free, never via RS."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ixrs.config import load_config
 from processors.validate import ImportPolicy
 from processors.validate.aspath import INVALID_ASN_RANGES
 from schemas.attributes import AsPathSegment, SegmentType
-from tests.validate.ixp import client_policy, codes, names, route, verdict
+from tests.validate.ixp import RS_AS, client_policy, codes, names, route, verdict
 
 PREFIX = "185.50.0.0/24"
 
@@ -189,3 +190,24 @@ def test_every_failing_path_check_is_reported_in_chain_order() -> None:
         "never_via_route_servers_asn",
     ]
     assert codes(group) == [1, 6, 7, 8, 15]
+
+
+@pytest.mark.parametrize("path", [(20002, RS_AS, 3333), (20002, 3333, RS_AS)])
+def test_the_route_servers_own_asn_in_the_path_is_a_loop(path: tuple[int, ...]) -> None:
+    """BIRD (arouteserver's configuration) drops such a route at the session, by loop
+    detection (RFC 4271 §9.1.2): no client may receive it (tests/interop/
+    test_reference_bird.py found ixrs passing it on)."""
+    group = verdict(client_policy(), route(*path), PREFIX)
+    assert not group.accepted
+    assert names(group) == ["rs_as_in_as_path"]
+    assert codes(group) == [65535]
+    assert f"AS{RS_AS}" in group.reasons[0].detail
+
+
+def test_the_route_servers_asn_in_an_as_set_is_a_loop_too() -> None:
+    path = (
+        AsPathSegment(SegmentType.AS_SEQUENCE, (20002, 3333)),
+        AsPathSegment(SegmentType.AS_SET, (RS_AS, 20940)),
+    )
+    policy = client_policy({"filtering.allow_as_set": True})
+    assert names(verdict(policy, route(segments=path), PREFIX)) == ["rs_as_in_as_path"]
