@@ -73,8 +73,10 @@ class SharedCaches:
     # in-force data-set versions, in the order they came in -> the policy data they make
     data: dict[tuple[tuple[tuple[str, str], str], ...], PolicyData] = field(
         default_factory=dict)
-    # (export policy, session, attribute set) -> the route read against that policy
-    offers: dict[tuple[ExportPolicy, Session, Attributes], Offer] = field(default_factory=dict)
+    # ids of (export policy, session, attribute set) -> the policy and the route read
+    # against it (PartitionProcessor._offer)
+    offers: dict[tuple[int, int, int], tuple[ExportPolicy, Offer]] = field(
+        default_factory=dict)
     # (IP version, ids of the offers) -> the offers, kept so that their ids stay theirs,
     # and the decision
     decisions: dict[tuple[object, ...], tuple[tuple[Offer, ...], PrefixDecision]] = field(
@@ -171,14 +173,21 @@ class PartitionProcessor:
     def _offer(self, session: Session, attributes: Attributes) -> Offer:
         """A route read against the export policy: once per session and attribute set, so
         that the prefixes sharing them share one Offer (and decisions can be memoised)."""
+        # Keyed by identity: hashing a session and an attribute set by value costs more
+        # than the lookup, and both are interned (the decoder and schemas.attributes), so
+        # equal ones are almost always one object. A hit is checked to be these very
+        # objects (an id can be reused once its object is gone); an equal but distinct
+        # object only misses, and gets an Offer of its own.
         offers = self.caches.offers
-        key = (self.export, session, attributes)
-        offer = offers.get(key)
-        if offer is None:
-            if len(offers) >= _MEMO_LIMIT:
-                offers.clear()
-            offer = offers[key] = self.export.analyze(
-                Route(session, attributes, session.router_id))
+        key = (id(self.export), id(session), id(attributes))
+        hit = offers.get(key)
+        if hit is not None and hit[0] is self.export and hit[1].route.session is session \
+                and hit[1].route.attributes is attributes:
+            return hit[1]
+        if len(offers) >= _MEMO_LIMIT:
+            offers.clear()
+        offer = self.export.analyze(Route(session, attributes, session.router_id))
+        offers[key] = (self.export, offer)
         return offer
 
     def _forget(self, prefixes: set[str]) -> set[str]:
@@ -197,6 +206,7 @@ class PartitionProcessor:
 
     def _decide(self, position: Position, prefixes: set[str]) -> list[Output]:
         out = []
+        input_id = position.event_id()
         self.dirty |= prefixes
         for prefix in sorted(prefixes):
             candidates = self.offers.get(prefix, {})
@@ -210,8 +220,7 @@ class PartitionProcessor:
                 self.decisions[prefix] = decision
             else:
                 del self.decisions[prefix]  # the Decision with no best withdraws it
-            event = decision.to_event(self._header(), f"{position.event_id()}/{prefix}",
-                                      position)
+            event = decision.to_event(self._header(), f"{input_id}/{prefix}", position)
             out.append(Output(topics.DECISIONS, prefix, event))
         return out
 

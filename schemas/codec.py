@@ -8,12 +8,15 @@ instead, using the same bodies.
 
 Bodies are written by :mod:`schemas.encoder`: one writer compiled per event type
 from its Avro schema, straight from the dataclasses to bytes, with the shared
-attributes, sessions and routes cached by identity. They are read by fastavro,
-through converters (dicts to the frozen dataclasses of :mod:`schemas.events`)
-compiled once per type from the schema as well; ``generic_body`` writes through
-fastavro and the converters the other way, the reference the encoder is tested
-against. Both are compiled from the schema itself, so neither can drift from it
-silently: a schema they cannot handle fails at import.
+attributes, sessions and routes cached by identity. Bodies of the current schema are
+read by :mod:`schemas.decoder`, compiled the same way, with attribute sets and
+sessions interned by their bytes; bodies of older schemas by fastavro, resolving the
+writer's schema into the current one, through converters (dicts to the frozen
+dataclasses of :mod:`schemas.events`) compiled once per type from the schema as well.
+``generic_body`` and ``generic_decode_body`` go through fastavro and the converters
+both ways: the references the compiled paths are tested against. All are compiled from
+the schema itself, so none can drift from it silently: a schema they cannot handle fails
+at import.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import parse_schema
 
-from schemas import catalog, encoder, events
+from schemas import catalog, decoder, encoder, events
 from schemas.catalog import SINGLE_OBJECT_MAGIC, SchemaInfo
 
 Convert = Callable[[Any], Any]
@@ -172,6 +175,16 @@ _ENCODERS: dict[type, encoder.Encoder] = {
 }
 
 
+# Compiled readers of every event type, for bodies written with the current schema.
+_DECODERS: dict[type, decoder.Decoder] = {
+    cls: dec for cls, dec in zip(
+        EVENT_TYPES,
+        decoder.compile_decoders([et.info.expanded for et in EVENT_TYPES.values()],
+                                 _PY_TYPES).values(),
+        strict=True)
+}
+
+
 def event_type(event: Any) -> EventType:
     try:
         return EVENT_TYPES[type(event)]
@@ -197,13 +210,18 @@ def generic_body(event: Any) -> bytes:
 
 
 def decode_body(et: EventType, body: bytes, writer: dict[str, Any] | None = None) -> Any:
-    """Read a body written with ``writer`` (default: the current schema)."""
-    buf = io.BytesIO(body)
+    """Read a body written with ``writer`` (default: the current schema): by the compiled
+    decoder of its type when it was written with the current schema, else resolved from
+    the writer's schema by fastavro."""
     if writer is None:
-        record = schemaless_reader(buf, et.writer, None)
-    else:
-        record = schemaless_reader(buf, writer, et.info.parsed)
+        return _DECODERS[et.cls](bytes(body))
+    record = schemaless_reader(io.BytesIO(body), writer, et.info.parsed)
     return et.frm(record)
+
+
+def generic_decode_body(et: EventType, body: bytes) -> Any:
+    """decode_body() by fastavro and the converters alone (the reference for fast paths)."""
+    return et.frm(schemaless_reader(io.BytesIO(body), et.writer, None))
 
 
 def encode(event: Any) -> bytes:

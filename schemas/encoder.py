@@ -28,7 +28,8 @@ from enum import IntEnum
 from typing import Any
 
 # Named record types whose encodings are cached by object identity.
-CACHED = frozenset({"ixrs.Attributes", "ixrs.Session", "ixrs.Route"})
+# (A Position is shared by every output of one input event: a table's Decisions.)
+CACHED = frozenset({"ixrs.Attributes", "ixrs.Session", "ixrs.Route", "ixrs.Position"})
 CACHE_LIMIT = 65_536  # objects per cache; a full cache is started again
 
 _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})

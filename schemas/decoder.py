@@ -1,0 +1,333 @@
+"""Compiled Avro binary decoders: bytes straight to the event dataclasses, no dicts between.
+
+The mirror of :mod:`schemas.encoder`. fastavro's reader builds a dict per record and the
+codec's converters then build the dataclasses from them: for a received-routes part with
+its attribute set that came to some 25 µs, most of a worker's reading. Here one function
+per event type is generated from the current expanded schema, reading the fields in order
+with inline varints and calling the dataclass constructors directly.
+
+Attribute sets and sessions (:data:`INTERNED`) are kept by their encoded bytes: the
+decoder first finds where the record ends (a generated skip function, which builds
+nothing), and a record seen before is the object decoded then. Equal attribute sets in
+different events are therefore one object, as the processors want them
+(:func:`schemas.attributes.interned`), and a table's repeated attribute sets cost a skip,
+not a construction. A full table of them is simply started again.
+
+Only bodies written with the current schema come here; older writer schemas are resolved
+by fastavro (:func:`schemas.codec.decode_body`). Anything the compiler does not know (see
+:mod:`schemas.encoder`) is refused with a TypeError at import; malformed bytes raise
+whatever reading them raises (IndexError, UnicodeDecodeError, KeyError for an enum or
+union index out of range), which the codec turns into one DecodeError.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterable
+from enum import IntEnum
+from typing import Any
+
+from schemas.encoder import _KNOWN_KEYS, _PRIMITIVES
+
+# Named record types decoded once per distinct encoding.
+INTERNED = frozenset({"ixrs.Attributes", "ixrs.Session"})
+INTERN_LIMIT = 65_536  # entries per table; a full one is started again
+
+Decoder = Callable[[bytes], Any]
+
+
+def read_long(b: bytes, p: int, c: int) -> tuple[int, int]:
+    """The rest of a varint whose first octet ``c`` (continuation bit set) was at p - 1."""
+    n = c & 0x7F
+    shift = 7
+    while True:
+        c = b[p]
+        p += 1
+        n |= (c & 0x7F) << shift
+        if c < 0x80:
+            return (n >> 1) ^ -(n & 1), p
+        shift += 7
+
+
+class _Compiler:
+    def __init__(self, py_types: dict[str, type]) -> None:
+        self.py_types = py_types
+        self.schemas: dict[str, dict[str, Any]] = {}
+        self.globals: dict[str, Any] = {
+            "_rl": read_long, "_LIMIT": INTERN_LIMIT,
+            "_unpack_f": struct.Struct("<f").unpack_from,
+            "_unpack_d": struct.Struct("<d").unpack_from,
+        }
+        self.functions: list[str] = []
+        self.counter = 0
+
+    def var(self) -> str:
+        self.counter += 1
+        return f"v{self.counter}"
+
+    @staticmethod
+    def ident(name: str) -> str:
+        return name.replace(".", "_")
+
+    def py_type(self, name: str) -> type:
+        cls = self.py_types.get(name.rsplit(".", 1)[-1])
+        if cls is None:
+            raise TypeError(f"no Python type for {name}")
+        return cls
+
+    # -- reading -------------------------------------------------------------------------
+    def long(self, target: str, lines: list[str], ind: str) -> None:
+        c = self.var()
+        lines += [f"{ind}{c} = b[p]",
+                  f"{ind}p += 1",
+                  f"{ind}if {c} < 128:",
+                  f"{ind}    {target} = ({c} >> 1) ^ -({c} & 1)",
+                  f"{ind}else:",
+                  f"{ind}    {target}, p = _rl(b, p, {c})"]
+
+    def read(self, schema: Any, target: str, lines: list[str], ind: str,
+             stack: tuple[str, ...]) -> None:
+        """Append code that reads a value of ``schema`` at ``p`` into local ``target``."""
+        if isinstance(schema, str):
+            if schema in _PRIMITIVES:
+                self.primitive(schema, target, lines, ind)
+            elif schema in self.schemas:
+                self.named(self.schemas[schema], target, lines, ind, stack)
+            else:
+                raise TypeError(f"unknown type {schema!r}")
+            return
+        if isinstance(schema, list):
+            self.union(schema, target, lines, ind, stack)
+            return
+        if not isinstance(schema, dict):
+            raise TypeError(f"not a schema: {schema!r}")
+        unknown = set(schema) - _KNOWN_KEYS
+        if unknown:
+            raise TypeError(f"schema keys the decoder does not know: {sorted(unknown)}")
+        kind = schema["type"]
+        if kind in ("record", "enum"):
+            self.schemas.setdefault(schema["name"], schema)
+            self.named(schema, target, lines, ind, stack)
+        elif kind == "array":
+            self.array(schema["items"], target, lines, ind, stack)
+        elif isinstance(kind, (dict, list)) or kind in _PRIMITIVES:
+            self.read(kind, target, lines, ind, stack)
+        else:
+            raise TypeError(f"Avro type {kind!r} is not supported by the compiled decoder")
+
+    def primitive(self, kind: str, target: str, lines: list[str], ind: str) -> None:
+        if kind == "null":
+            lines.append(f"{ind}{target} = None")
+        elif kind == "boolean":
+            lines += [f"{ind}{target} = b[p] != 0", f"{ind}p += 1"]
+        elif kind in ("int", "long"):
+            self.long(target, lines, ind)
+        elif kind in ("float", "double"):
+            lines += [f"{ind}{target} = _unpack_{kind[0]}(b, p)[0]",
+                      f"{ind}p += {4 if kind == 'float' else 8}"]
+        else:  # string, bytes
+            n = self.var()
+            self.long(n, lines, ind)
+            value = f"b[p:p + {n}]"
+            lines += [f"{ind}if {n} < 0:",
+                      f"{ind}    raise ValueError('negative length')",
+                      f"{ind}{target} = {value}.decode()" if kind == "string"
+                      else f"{ind}{target} = {value}",
+                      f"{ind}p += {n}",
+                      f"{ind}if p > len(b):",  # a slice past the end is only shorter
+                      f"{ind}    raise IndexError('{kind} runs past the end')"]
+
+    def union(self, branches: list[Any], target: str, lines: list[str], ind: str,
+              stack: tuple[str, ...]) -> None:
+        if len(branches) != 2 or "null" not in branches or branches[0] == branches[1]:
+            raise TypeError(f"only [null, T] unions are supported, got {branches}")
+        other = branches[1 - branches.index("null")]
+        index = self.var()
+        self.long(index, lines, ind)
+        lines.append(f"{ind}if {index} == {branches.index('null')}:")
+        lines.append(f"{ind}    {target} = None")
+        lines.append(f"{ind}elif {index} == {1 - branches.index('null')}:")
+        body: list[str] = []
+        self.read(other, target, body, ind + "    ", stack)
+        lines.extend(body)
+        lines.append(f"{ind}else:")
+        lines.append(f"{ind}    raise KeyError(f'union branch {{{index}}}')")
+
+    def array(self, items: Any, target: str, lines: list[str], ind: str,
+              stack: tuple[str, ...]) -> None:
+        # Blocks of items until an empty one; a negative count is followed by the block's
+        # size in octets (Avro spec, "Arrays"). fastavro writes one block, others may not.
+        acc, n, size, item, _i = self.var(), self.var(), self.var(), self.var(), self.var()
+        lines.append(f"{ind}{acc} = []")
+        lines.append(f"{ind}while True:")
+        inner = ind + "    "
+        self.long(n, lines, inner)
+        lines += [f"{inner}if {n} == 0:",
+                  f"{inner}    break",
+                  f"{inner}if {n} < 0:",
+                  f"{inner}    {n} = -{n}"]
+        self.long(size, lines, inner + "    ")
+        lines.append(f"{inner}for {_i} in range({n}):")
+        body: list[str] = []
+        self.read(items, item, body, inner + "    ", stack)
+        lines.extend(body)
+        lines.append(f"{inner}    {acc}.append({item})")
+        lines.append(f"{ind}{target} = tuple({acc})")
+
+    def named(self, schema: dict[str, Any], target: str, lines: list[str], ind: str,
+              stack: tuple[str, ...]) -> None:
+        name = schema["name"]
+        if schema["type"] == "enum":
+            table = f"_E_{self.ident(name)}"
+            if table not in self.globals:
+                self.globals[table] = self.enum_table(schema)
+            index = self.var()
+            self.long(index, lines, ind)
+            lines.append(f"{ind}{target} = {table}[{index}]")
+            return
+        if name in stack:
+            raise TypeError(f"recursive record {name} is not supported by the compiled decoder")
+        if name in INTERNED:
+            func = f"_r_{self.ident(name)}"
+            if func not in self.globals:
+                self.globals[func] = None  # placeholder: defined below, once
+                self.interned_function(schema, func, stack)
+            lines.append(f"{ind}{target}, p = {func}(b, p)")
+            return
+        self.record_body(schema, target, lines, ind, (*stack, name))
+
+    def enum_table(self, schema: dict[str, Any]) -> tuple[IntEnum, ...]:
+        cls = self.py_type(schema["name"])
+        if not (isinstance(cls, type) and issubclass(cls, IntEnum)):
+            raise TypeError(f"{schema['name']} is not an IntEnum")
+        if sorted(schema["symbols"]) != sorted(cls.__members__):
+            raise TypeError(f"{cls.__name__} members {list(cls.__members__)} != schema "
+                            f"symbols {schema['symbols']}")
+        return tuple(cls[s] for s in schema["symbols"])  # type: ignore[misc]
+
+    def record_body(self, schema: dict[str, Any], target: str, lines: list[str], ind: str,
+                    stack: tuple[str, ...]) -> None:
+        cls = self.py_type(schema["name"])
+        names = tuple(f["name"] for f in schema["fields"])
+        py_fields = tuple(getattr(cls, "__dataclass_fields__", ()))
+        if names != py_fields:
+            raise TypeError(f"{cls.__name__} fields {py_fields} != schema fields {names}: "
+                            "the compiled decoder reads the schema's")
+        constructor = f"_T_{self.ident(schema['name'])}"
+        self.globals[constructor] = cls
+        values = []
+        for f in schema["fields"]:
+            v = self.var()
+            self.read(f["type"], v, lines, ind, stack)
+            values.append(v)
+        lines.append(f"{ind}{target} = {constructor}({', '.join(values)})")
+
+    # -- interned records ----------------------------------------------------------------
+    def skip(self, schema: Any, lines: list[str], ind: str) -> None:
+        """Append code that moves ``p`` past a value of ``schema``, building nothing."""
+        if isinstance(schema, str):
+            if schema in _PRIMITIVES:
+                if schema in ("int", "long", "boolean"):
+                    # a varint (a boolean is one octet, below 128)
+                    c = self.var()
+                    lines += [f"{ind}{c} = b[p]", f"{ind}p += 1",
+                              f"{ind}while {c} >= 128:",
+                              f"{ind}    {c} = b[p]", f"{ind}    p += 1"]
+                elif schema in ("float", "double"):
+                    lines.append(f"{ind}p += {4 if schema == 'float' else 8}")
+                elif schema in ("string", "bytes"):
+                    n = self.var()
+                    self.long(n, lines, ind)
+                    lines += [f"{ind}if {n} < 0:",
+                              f"{ind}    raise ValueError('negative length')",
+                              f"{ind}p += {n}"]
+                return
+            self.skip(self.schemas[schema], lines, ind)
+            return
+        if isinstance(schema, list):
+            other = schema[1 - schema.index("null")]
+            index = self.var()
+            self.long(index, lines, ind)
+            lines.append(f"{ind}if {index} == {1 - schema.index('null')}:")
+            body: list[str] = []
+            self.skip(other, body, ind + "    ")
+            lines.extend(body or [f"{ind}    pass"])
+            lines.append(f"{ind}elif {index} != {schema.index('null')}:")
+            lines.append(f"{ind}    raise KeyError(f'union branch {{{index}}}')")
+            return
+        kind = schema["type"]
+        if kind == "record":
+            self.schemas.setdefault(schema["name"], schema)
+            for f in schema["fields"]:
+                self.skip(f["type"], lines, ind)
+        elif kind == "enum":
+            self.schemas.setdefault(schema["name"], schema)
+            self.skip("long", lines, ind)
+        elif kind == "array":
+            n, size, _i = self.var(), self.var(), self.var()
+            lines.append(f"{ind}while True:")
+            inner = ind + "    "
+            self.long(n, lines, inner)
+            lines += [f"{inner}if {n} == 0:", f"{inner}    break",
+                      f"{inner}if {n} < 0:"]
+            self.long(size, lines, inner + "    ")
+            lines += [f"{inner}    p += {size}", f"{inner}    continue",
+                      f"{inner}for {_i} in range({n}):"]
+            body = []
+            self.skip(schema["items"], body, inner + "    ")
+            lines.extend(body or [f"{inner}    pass"])
+        else:
+            self.skip(kind, lines, ind)
+
+    def interned_function(self, schema: dict[str, Any], func: str,
+                          stack: tuple[str, ...]) -> None:
+        table = f"_D_{self.ident(schema['name'])}"
+        self.globals[table] = {}
+        lines = [f"def {func}(b, p):", "    start = p"]
+        self.skip(schema, lines, "    ")
+        lines += ["    if p > len(b):",
+                  "        raise IndexError('record runs past the end')",
+                  "    key = b[start:p]",
+                  f"    hit = {table}.get(key)",
+                  "    if hit is not None:",
+                  "        return hit, p",
+                  "    end = p",
+                  "    p = start"]
+        self.record_body(schema, "o", lines, "    ", (*stack, schema["name"]))
+        lines += ["    if p != end:",
+                  "        raise ValueError('record length differs between reads')",
+                  f"    if len({table}) >= _LIMIT:",
+                  f"        {table}.clear()",
+                  f"    {table}[key] = o",
+                  "    return o, p"]
+        self.functions.append("\n".join(lines))
+
+    def event_function(self, schema: dict[str, Any]) -> str:
+        if not isinstance(schema, dict) or schema.get("type") != "record":
+            raise TypeError("an event schema is a record")
+        self.schemas.setdefault(schema["name"], schema)
+        func = f"decode_{self.ident(schema['name'])}"
+        lines = [f"def {func}(b):", "    p = 0"]
+        self.record_body(schema, "o", lines, "    ", (schema["name"],))
+        lines += ["    if p > len(b):",
+                  "        raise IndexError('the body ends early')",
+                  "    return o"]
+        self.functions.append("\n".join(lines))
+        return func
+
+
+def compile_decoders(schemas: Iterable[dict[str, Any]],
+                     py_types: dict[str, type]) -> dict[str, Decoder]:
+    """One decoder (Avro binary body -> object) per expanded event schema, by full name."""
+    compiler = _Compiler(py_types)
+    funcs = {s["name"]: compiler.event_function(s) for s in schemas}
+    source = "\n\n\n".join(compiler.functions) + "\n"
+    namespace = compiler.globals
+    exec(compile(source, "<schemas.decoder>", "exec"), namespace)
+    return {name: namespace[func] for name, func in funcs.items()}
+
+
+def tables(decoders: dict[str, Decoder]) -> dict[str, dict[bytes, object]]:
+    """The interning tables behind the decoders, by named type (for tests)."""
+    namespace = next(iter(decoders.values())).__globals__
+    return {k[3:].replace("_", "."): v for k, v in namespace.items() if k.startswith("_D_")}
