@@ -1,0 +1,5 @@
+import sys
+
+from benchmarks.convergence.run import main
+
+sys.exit(main())
