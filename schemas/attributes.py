@@ -116,14 +116,21 @@ class Attributes:
 # by identity (the event encoder's and the saved state's byte caches) do each value once.
 # Only a cache: a full table is simply started again, and equality never depends on it.
 _INTERNED: dict[Attributes, Attributes] = {}
+# The objects kept, by id: asking again for one already kept (the common case) costs an
+# identity check instead of hashing the attribute set by value.
+_KEPT: dict[int, Attributes] = {}
 _INTERN_LIMIT = 200_000
 
 
 def interned(attributes: Attributes) -> Attributes:
     """The one object kept for this value (this one, if it is the first)."""
+    if _KEPT.get(id(attributes)) is attributes:
+        return attributes
     found = _INTERNED.get(attributes)
     if found is None:
         if len(_INTERNED) >= _INTERN_LIMIT:
             _INTERNED.clear()
+            _KEPT.clear()
         found = _INTERNED[attributes] = attributes
+        _KEPT[id(attributes)] = attributes
     return found

@@ -112,22 +112,23 @@ BATCH_CACHE_SIZE = 32_768  # batches kept per PolicyData: tens of MB; a miss cos
 def batch_of(policy: ClientPolicy, attrs: Attributes, data: PolicyData) -> Batch:
     """The Batch of this client's attribute set under these data sets, computed once.
 
-    Keyed by the policy's identity (one object per client and configuration version) and
-    the attributes' value (events decoded apart carry equal, not identical, attributes);
-    held by `data`, so a new data-set version starts afresh. The oldest entry goes first
-    when full (dicts keep insertion order).
+    Keyed by the identity of the policy (one object per client and configuration version)
+    and of the attributes: hashing an attribute set by value costs more than the rest of
+    the lookup, and the sets a worker reads are interned (by the decoder, and by
+    `schemas.attributes.interned`), so equal ones are one object. A hit is checked to be
+    these very objects, since an id can be reused once its object is gone; an equal but
+    distinct set only misses. Held by `data`, so a new data-set version starts afresh. The
+    oldest entry goes first when full (dicts keep insertion order).
     """
     cache = data._batches
-    key = (policy, attrs)
-    try:
-        found = cache.get(key)
-    except TypeError:  # an unhashable attribute value (a list for a tuple): not memoised
-        return Batch(policy, attrs, data)
-    if found is None:
-        if len(cache) >= BATCH_CACHE_SIZE:
-            del cache[next(iter(cache))]
-        found = cache[key] = Batch(policy, attrs, data)
-    return found  # type: ignore[no-any-return]
+    key = (id(policy), id(attrs))
+    found = cache.get(key)
+    if found is not None and found.attrs is attrs and found.policy is policy:
+        return found  # type: ignore[no-any-return]
+    if len(cache) >= BATCH_CACHE_SIZE:
+        del cache[next(iter(cache))]
+    found = cache[key] = Batch(policy, attrs, data)
+    return found
 
 
 def _canonical(next_hop: str | None) -> str | None:
