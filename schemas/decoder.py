@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from enum import IntEnum
 from typing import Any
 
-from schemas.encoder import _KNOWN_KEYS, _PRIMITIVES
+from schemas.compiling import PRIMITIVES, SchemaCompiler
 
 # Named record types decoded once per distinct encoding.
 INTERNED = frozenset({"ixrs.Attributes", "ixrs.Session"})
@@ -49,31 +49,16 @@ def read_long(b: bytes, p: int, c: int) -> tuple[int, int]:
         shift += 7
 
 
-class _Compiler:
+class _Compiler(SchemaCompiler):
+    what = "the compiled decoder"
+
     def __init__(self, py_types: dict[str, type]) -> None:
-        self.py_types = py_types
-        self.schemas: dict[str, dict[str, Any]] = {}
-        self.globals: dict[str, Any] = {
+        super().__init__(py_types)
+        self.globals.update({
             "_rl": read_long, "_LIMIT": INTERN_LIMIT,
             "_unpack_f": struct.Struct("<f").unpack_from,
             "_unpack_d": struct.Struct("<d").unpack_from,
-        }
-        self.functions: list[str] = []
-        self.counter = 0
-
-    def var(self) -> str:
-        self.counter += 1
-        return f"v{self.counter}"
-
-    @staticmethod
-    def ident(name: str) -> str:
-        return name.replace(".", "_")
-
-    def py_type(self, name: str) -> type:
-        cls = self.py_types.get(name.rsplit(".", 1)[-1])
-        if cls is None:
-            raise TypeError(f"no Python type for {name}")
-        return cls
+        })
 
     # -- reading -------------------------------------------------------------------------
     def long(self, target: str, lines: list[str], ind: str) -> None:
@@ -85,35 +70,7 @@ class _Compiler:
                   f"{ind}else:",
                   f"{ind}    {target}, p = _rl(b, p, {c})"]
 
-    def read(self, schema: Any, target: str, lines: list[str], ind: str,
-             stack: tuple[str, ...]) -> None:
-        """Append code that reads a value of ``schema`` at ``p`` into local ``target``."""
-        if isinstance(schema, str):
-            if schema in _PRIMITIVES:
-                self.primitive(schema, target, lines, ind)
-            elif schema in self.schemas:
-                self.named(self.schemas[schema], target, lines, ind, stack)
-            else:
-                raise TypeError(f"unknown type {schema!r}")
-            return
-        if isinstance(schema, list):
-            self.union(schema, target, lines, ind, stack)
-            return
-        if not isinstance(schema, dict):
-            raise TypeError(f"not a schema: {schema!r}")
-        unknown = set(schema) - _KNOWN_KEYS
-        if unknown:
-            raise TypeError(f"schema keys the decoder does not know: {sorted(unknown)}")
-        kind = schema["type"]
-        if kind in ("record", "enum"):
-            self.schemas.setdefault(schema["name"], schema)
-            self.named(schema, target, lines, ind, stack)
-        elif kind == "array":
-            self.array(schema["items"], target, lines, ind, stack)
-        elif isinstance(kind, (dict, list)) or kind in _PRIMITIVES:
-            self.read(kind, target, lines, ind, stack)
-        else:
-            raise TypeError(f"Avro type {kind!r} is not supported by the compiled decoder")
+    read = SchemaCompiler.walk  # append code that reads a value at ``p`` into ``target``
 
     def primitive(self, kind: str, target: str, lines: list[str], ind: str) -> None:
         if kind == "null":
@@ -207,12 +164,7 @@ class _Compiler:
 
     def record_body(self, schema: dict[str, Any], target: str, lines: list[str], ind: str,
                     stack: tuple[str, ...]) -> None:
-        cls = self.py_type(schema["name"])
-        names = tuple(f["name"] for f in schema["fields"])
-        py_fields = tuple(getattr(cls, "__dataclass_fields__", ()))
-        if names != py_fields:
-            raise TypeError(f"{cls.__name__} fields {py_fields} != schema fields {names}: "
-                            "the compiled decoder reads the schema's")
+        cls = self.record_fields(schema)
         constructor = f"_T_{self.ident(schema['name'])}"
         self.globals[constructor] = cls
         values = []
@@ -226,7 +178,7 @@ class _Compiler:
     def skip(self, schema: Any, lines: list[str], ind: str) -> None:
         """Append code that moves ``p`` past a value of ``schema``, building nothing."""
         if isinstance(schema, str):
-            if schema in _PRIMITIVES:
+            if schema in PRIMITIVES:
                 if schema in ("int", "long", "boolean"):
                     # a varint (a boolean is one octet, below 128)
                     c = self.var()
@@ -257,11 +209,11 @@ class _Compiler:
             return
         kind = schema["type"]
         if kind == "record":
-            self.schemas.setdefault(schema["name"], schema)
+            self.define(schema)
             for f in schema["fields"]:
                 self.skip(f["type"], lines, ind)
         elif kind == "enum":
-            self.schemas.setdefault(schema["name"], schema)
+            self.define(schema)
             self.skip("long", lines, ind)
         elif kind == "array":
             n, size, _i = self.var(), self.var(), self.var()
@@ -305,7 +257,7 @@ class _Compiler:
     def event_function(self, schema: dict[str, Any]) -> str:
         if not isinstance(schema, dict) or schema.get("type") != "record":
             raise TypeError("an event schema is a record")
-        self.schemas.setdefault(schema["name"], schema)
+        self.define(schema)
         func = f"decode_{self.ident(schema['name'])}"
         lines = [f"def {func}(b):", "    p = 0"]
         self.record_body(schema, "o", lines, "    ", (schema["name"],))

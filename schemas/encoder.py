@@ -21,20 +21,18 @@ when the encoders are compiled, that is when :mod:`schemas.codec` is imported.
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import Callable, Iterable
 from enum import IntEnum
 from typing import Any
+
+from schemas.compiling import SchemaCompiler
 
 # Named record types whose encodings are cached by object identity.
 # (A Position is shared by every output of one input event: a table's Decisions.)
 CACHED = frozenset({"ixrs.Attributes", "ixrs.Session", "ixrs.Route", "ixrs.Position"})
 CACHE_LIMIT = 65_536  # objects per cache; a full cache is started again
 
-_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
-_KNOWN_KEYS = frozenset({"type", "name", "namespace", "doc", "aliases", "fields", "symbols",
-                         "items", "default", "order"})
 
 
 def zigzag(n: int) -> bytes:
@@ -68,74 +66,21 @@ def write_long(n: int, out: bytearray) -> None:
 Encoder = Callable[[Any], bytes]
 
 
-class _Compiler:
+class _Compiler(SchemaCompiler):
     """Generates the source of the encoders of several event types, sharing one function
     (and one cache) per cached named type across them."""
 
+    what = "the compiled encoder"
+
     def __init__(self, py_types: dict[str, type]) -> None:
-        self.py_types = py_types
-        self.defs: dict[str, str] = {}  # full name -> canonical JSON of its definition
-        self.schemas: dict[str, dict[str, Any]] = {}
-        self.globals: dict[str, Any] = {
+        super().__init__(py_types)
+        self.globals.update({
             "_SMALL": _SMALL, "_zz": zigzag, "_wl": write_long, "_LIMIT": CACHE_LIMIT,
             "_pack_f": struct.Struct("<f").pack, "_pack_d": struct.Struct("<d").pack,
-        }
-        self.functions: list[str] = []  # source of the cached types' functions
-        self.counter = 0
-
-    # -- helpers --------------------------------------------------------------------------
-    def var(self) -> str:
-        self.counter += 1
-        return f"v{self.counter}"
-
-    @staticmethod
-    def ident(name: str) -> str:
-        return name.replace(".", "_")
-
-    def define(self, schema: dict[str, Any]) -> None:
-        name = schema["name"]
-        text = json.dumps(schema, sort_keys=True)
-        if self.defs.setdefault(name, text) != text:
-            raise TypeError(f"{name} is defined differently in two schemas: the encoder "
-                            "shares one writer per named type")
-        self.schemas[name] = schema
-
-    def py_type(self, name: str) -> type:
-        cls = self.py_types.get(name.rsplit(".", 1)[-1])
-        if cls is None:
-            raise TypeError(f"no Python type for {name}")
-        return cls
+        })
 
     # -- code generation -----------------------------------------------------------------
-    def emit(self, schema: Any, expr: str, lines: list[str], ind: str,
-             stack: tuple[str, ...]) -> None:
-        """Append code that writes the value of local ``expr`` per ``schema`` to ``out``."""
-        if isinstance(schema, str):
-            if schema in _PRIMITIVES:
-                self.primitive(schema, expr, lines, ind)
-            elif schema in self.schemas:
-                self.named(self.schemas[schema], expr, lines, ind, stack)
-            else:
-                raise TypeError(f"unknown type {schema!r}")
-            return
-        if isinstance(schema, list):
-            self.union(schema, expr, lines, ind, stack)
-            return
-        if not isinstance(schema, dict):
-            raise TypeError(f"not a schema: {schema!r}")
-        unknown = set(schema) - _KNOWN_KEYS
-        if unknown:  # logicalType and the like would change what fastavro writes
-            raise TypeError(f"schema keys the encoder does not know: {sorted(unknown)}")
-        kind = schema["type"]
-        if kind in ("record", "enum"):
-            self.define(schema)
-            self.named(schema, expr, lines, ind, stack)
-        elif kind == "array":
-            self.array(schema["items"], expr, lines, ind, stack)
-        elif isinstance(kind, (dict, list)) or kind in _PRIMITIVES:
-            self.emit(kind, expr, lines, ind, stack)
-        else:
-            raise TypeError(f"Avro type {kind!r} is not supported by the compiled encoder")
+    emit = SchemaCompiler.walk  # append code that writes local ``expr`` to ``out``
 
     def primitive(self, kind: str, expr: str, lines: list[str], ind: str) -> None:
         if kind == "null":
@@ -217,12 +162,7 @@ class _Compiler:
 
     def record_body(self, schema: dict[str, Any], expr: str, lines: list[str], ind: str,
                     stack: tuple[str, ...]) -> None:
-        cls = self.py_type(schema["name"])
-        names = tuple(f["name"] for f in schema["fields"])
-        py_fields = tuple(getattr(cls, "__dataclass_fields__", ()))
-        if names != py_fields:
-            raise TypeError(f"{cls.__name__} fields {py_fields} != schema fields {names}: "
-                            "the compiled encoder writes the schema's")
+        self.record_fields(schema)
         for f in schema["fields"]:
             v = self.var()
             lines.append(f"{ind}{v} = {expr}.{f['name']}")

@@ -9,16 +9,13 @@ clients.yml.
 from __future__ import annotations
 
 import random
-import re
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from benchmarks.fulltable.table import AttrSet, Table, assign, make_attr_sets, make_prefixes
+from tests.interop.reference import build_bird_config
 
 ROOT = Path(__file__).resolve().parents[2]
 RS_AS = 59900
@@ -29,8 +26,6 @@ FIRST_INJECTOR_AS = 20002
 # The arouteserver-built configuration logs every route (``debug protocols { routes, ... }``)
 # to /var/log/bird.log and syslog: with a million routes that is BIRD's main cost and
 # gigabytes of log, which no production route server runs with. Only these lines change.
-_BIRD_LOGGING = re.compile(r"^(log \"[^\"]*\" all;|log syslog all;|debug protocols .*;)$",
-                           re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -122,36 +117,6 @@ def write_rs_config(directory: Path, injectors: list[Injector], total: int) -> t
 
 
 def build_bird_rs(directory: Path, general: Path, clients: Path) -> Path:
-    """``arouteserver bird`` offline (BGP-LAB.md), target 2.0.11; returns bird.conf."""
-    package = Path(__import__("pierky.arouteserver", fromlist=["x"]).__file__).parent
-    directory.mkdir(parents=True, exist_ok=True)
-    templates = directory / "templates"
-    if not templates.exists():
-        shutil.copytree(package / "templates", templates)
-    for name in ("bogons.yml", "log.ini"):
-        shutil.copy(package / "config.d" / name, directory / name)
-    (directory / "cache").mkdir(exist_ok=True)
-    cfg = directory / "arouteserver.yml"
-    cfg.write_text(yaml.safe_dump({
-        "cfg_dir": str(directory), "cfg_general": str(general), "cfg_clients": str(clients),
-        "cfg_bogons": str(directory / "bogons.yml"), "templates_dir": str(templates),
-        "template_name": "main.j2", "cache_dir": str(directory / "cache"),
-        "logging_config_file": str(directory / "log.ini"), "check_new_release": False,
-    }))
-    generated = directory / "bird.generated.conf"
-    exe = Path(sys.executable).parent / "arouteserver"
-    done = subprocess.run([str(exe), "bird", "--cfg", str(cfg), "--ip-ver", "4",
-                           "--target-version", "2.0.11", "-o", str(generated)],
-                          capture_output=True, text=True, check=False, timeout=300)
-    if done.returncode != 0:
-        raise RuntimeError(f"arouteserver bird failed: {done.stderr[-2000:]}")
-    text, count = _BIRD_LOGGING.subn("", generated.read_text())
-    if count != 3:
-        raise RuntimeError(f"{generated}: expected arouteserver's 3 logging lines, found {count}")
-    conf = directory / "bird.conf"
-    conf.write_text("log stderr { warning, error, fatal, bug };\n" + text)
-    check = subprocess.run(["bird", "-p", "-c", str(conf)], capture_output=True, text=True,
-                           check=False)
-    if check.returncode != 0:
-        raise RuntimeError(f"bird rejected {conf}: {check.stderr.strip()}")
-    return conf
+    """``arouteserver bird`` offline (BGP-LAB.md), target 2.0.11, IPv4, logging warnings
+    only (arouteserver's header logs every route); returns bird.conf."""
+    return build_bird_config(directory, general, clients, ip_version=4, quiet=True)
