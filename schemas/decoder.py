@@ -6,7 +6,7 @@ its attribute set that came to some 25 µs, most of a worker's reading. Here one
 per event type is generated from the current expanded schema, reading the fields in order
 with inline varints and calling the dataclass constructors directly.
 
-Attribute sets and sessions (:data:`INTERNED`) are kept by their encoded bytes: the
+Attribute sets, sessions and the like (:data:`INTERNED`) are kept by their encoded bytes: the
 decoder first finds where the record ends (a generated skip function, which builds
 nothing), and a record seen before is the object decoded then. Equal attribute sets in
 different events are therefore one object, as the processors want them
@@ -30,7 +30,11 @@ from typing import Any
 from schemas.compiling import PRIMITIVES, SchemaCompiler
 
 # Named record types decoded once per distinct encoding.
-INTERNED = frozenset({"ixrs.Attributes", "ixrs.Session"})
+# Attribute sets and sessions recur in every routes event and decision; routes, client
+# outcomes and input positions recur across the decisions of a table (the prefixes of one
+# origin, the outputs of one input event): 18.4 -> 15 µs per decision in a table's stream.
+INTERNED = frozenset({"ixrs.Attributes", "ixrs.Session", "ixrs.Route", "ixrs.ClientOutcome",
+                      "ixrs.Position"})
 INTERN_LIMIT = 65_536  # entries per table; a full one is started again
 
 Decoder = Callable[[bytes], Any]

@@ -21,6 +21,8 @@ from speaker.codec import Update
 
 
 def notes_of(update: Update) -> tuple[str, ...]:
+    if not update.notes:  # almost always: once per UPDATE received
+        return ()
     return tuple(f"{n.action}: attribute {n.type_code}: {n.reason}" for n in update.notes)
 
 
