@@ -160,6 +160,10 @@ class Speaker:
                         ) -> maxprefix.Outcome:
         """Take one UPDATE; it is published with the others of its socket read by
         `publish_received`, which the transport calls at the end of the read."""
+        if rec.state != SessionState.ESTABLISHED:
+            # The rest of a read whose session ended part way (max-prefix shutdown): its
+            # down marker is in the log already; nothing of the session may follow it.
+            return maxprefix.Outcome(False)
         rec.update_seq += 1
         announced = [p for _attrs, prefixes in update.announced() for p in prefixes]
         outcome = rec.counter.apply(announced, update.withdrawals()) if rec.counter else None

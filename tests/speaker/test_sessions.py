@@ -19,6 +19,7 @@ from speaker.codec import (
     MpReach,
     OpenSubcode,
     Update,
+    encode,
 )
 from tests.helpers import per_update, wait_for
 from tests.speaker.bgpclient import BgpTestClient
@@ -159,8 +160,11 @@ def test_reconnect_gets_a_new_epoch(speaker: RunningSpeaker) -> None:
 def test_max_prefix_shutdown(speaker: RunningSpeaker) -> None:
     client = BgpTestClient("127.0.0.5", speaker.address, 20005)
     client.establish()
-    client.announce(Update(attributes=_attrs(20005, "127.0.0.5"),
-                           nlri=tuple(f"185.54.{i}.0/24" for i in range(4))))
+    # One write: the UPDATE over the limit, then one more, read together by the speaker.
+    over = Update(attributes=_attrs(20005, "127.0.0.5"),
+                  nlri=tuple(f"185.54.{i}.0/24" for i in range(4)))
+    after = Update(attributes=_attrs(20005, "127.0.0.5"), nlri=("185.54.9.0/24",))
+    client.send(encode(over, client.negotiated) + encode(after, client.negotiated))
     note = client.expect_notification()
     assert (note.code, note.subcode) == (ErrorCode.CEASE, CeaseSubcode.MAX_PREFIXES_REACHED)
     assert note.data == b"\x00\x01\x01\x00\x00\x00\x03"  # AFI 1, SAFI 1, limit 3 (RFC 4486)
@@ -171,6 +175,17 @@ def test_max_prefix_shutdown(speaker: RunningSpeaker) -> None:
     again = BgpTestClient("127.0.0.5", speaker.address, 20005).connect()
     note = again.expect_notification()
     assert (note.code, note.subcode) == (ErrorCode.CEASE, CeaseSubcode.CONNECTION_REJECTED)
+    # The routes of the read that were within the limit are published before the session's
+    # down marker in every partition, and nothing of the session follows the marker: routes
+    # after it would outlive the session in the processors.
+    for partition in range(PARTITIONS):
+        events = wait_for(lambda p=partition: [
+            e for e in per_update(speaker.partition_events("routes", p))
+            if isinstance(e, (ReceivedRoutes, SessionChange))
+            and e.session.peer_address == "127.0.0.5"] or None,
+            15, "the marker")
+        assert isinstance(events[-1], SessionChange), events[-1]
+    assert "185.54.9.0/24" not in [p for e in _routes(speaker, "127.0.0.5") for p in e.announced]
 
 
 def test_max_prefix_block_refuses_the_excess(speaker: RunningSpeaker) -> None:
