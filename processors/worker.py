@@ -56,16 +56,18 @@ YIELD_EVERY = 0.1  # seconds of processing before the event loop gets a turn
 # last one, so a prefix changed many times in between is written once: on a table or churn
 # backlog, saving every 5 s took a third of the worker's time. The price is more events
 # processed again after a crash (their outputs are recognisable duplicates).
-# IXRS_SAVE_INTERVAL overrides it (seconds).
 SAVE_INTERVAL = 30.0
 
 
 def save_interval() -> float:
+    """SAVE_INTERVAL, or IXRS_SAVE_INTERVAL (tests save more often to exercise resuming)."""
     value = os.environ.get("IXRS_SAVE_INTERVAL")
     try:
         return float(value) if value else SAVE_INTERVAL
     except ValueError:
         raise ConfigError(f"IXRS_SAVE_INTERVAL: {value!r} is not a number of seconds") from None
+
+
 # A worker's heap is mostly its partitions' state, which only grows while a table comes in:
 # with CPython's default thresholds the collector re-traverses it over and over (a third of
 # the CPU on the `table` benchmark). Collections of the youngest generation every 50,000
