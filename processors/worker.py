@@ -23,7 +23,6 @@ faust settings follow ../shared/KAFKA.md: short group timeouts, and no faust tab
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -40,6 +39,7 @@ from ixrs import topics
 from ixrs.config import ConfigError, RouteServerConfig
 from ixrs.config.deploy import Deploy
 from ixrs.eventlog import Stamper, framing_for, producer_config, read_partitions
+from ixrs.heap import tune_for_growing_state
 from ixrs.prepare import ConfigReader
 from ixrs.status import Reporter
 from processors.datalog import DataSetReader
@@ -67,13 +67,6 @@ def save_interval() -> float:
     except ValueError:
         raise ConfigError(f"IXRS_SAVE_INTERVAL: {value!r} is not a number of seconds") from None
 
-
-# A worker's heap is mostly its partitions' state, which only grows while a table comes in:
-# with CPython's default thresholds the collector re-traverses it over and over (a third of
-# the CPU on the `table` benchmark). Collections of the youngest generation every 50,000
-# allocations instead of 700 leave it a few percent; long-lived state still ages out of the
-# young generations, and cycles are still collected.
-GC_THRESHOLDS = (50_000, 50, 100)
 
 
 class Worker:
@@ -329,9 +322,7 @@ def run_worker(
 ) -> int:
     worker = Worker(config, deploy, bootstrap, Path(deploy.state_dir))
     app = build_app(worker, Path(deploy.state_dir))
-    gc.collect()
-    gc.freeze()  # what exists now (code, configuration) lives as long as the process
-    gc.set_threshold(*GC_THRESHOLDS)
+    tune_for_growing_state()  # ixrs.heap: the state only grows while a table comes in
 
     def on_sighup(*_: object) -> None:
         if reload is None:

@@ -12,6 +12,7 @@ from ixrs import topics
 from ixrs.config import ConfigError, RouteServerConfig
 from ixrs.config.deploy import Deploy
 from ixrs.eventlog import framing_for
+from ixrs.heap import tune_for_growing_state
 from ixrs.status import Reporter
 from processors.export import ExportPolicy
 from speaker.decisions import DecisionFeed
@@ -96,6 +97,7 @@ async def run_speaker(config: RouteServerConfig, deploy: Deploy, bootstrap: str,
                         topics.DECISIONS.partitions(deploy.partitions), framing,
                         speaker.decisions, speaker.decisions_caught_up, feed_failed)
     feed.start()
+    tune_for_growing_state()  # ixrs.heap: decisions and Adj-RIB-Out only grow with a table
     listen = deploy.listen
     server = await serve(speaker, _bind_host(listen.host), listen.port, deploy.hold_time)
     print(f"bgp: {listen}", flush=True)
