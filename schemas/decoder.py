@@ -227,7 +227,9 @@ class _Compiler(SchemaCompiler):
             lines += [f"{inner}if {n} == 0:", f"{inner}    break",
                       f"{inner}if {n} < 0:"]
             self.long(size, lines, inner + "    ")
-            lines += [f"{inner}    p += {size}", f"{inner}    continue",
+            lines += [f"{inner}    if {size} < 0:",  # would walk backwards, for ever
+                      f"{inner}        raise ValueError('negative block size')",
+                      f"{inner}    p += {size}", f"{inner}    continue",
                       f"{inner}for {_i} in range({n}):"]
             body = []
             self.skip(schema["items"], body, inner + "    ")
