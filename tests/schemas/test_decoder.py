@@ -90,3 +90,21 @@ def test_a_truncated_or_corrupt_body_is_a_decode_error(event: events.ReceivedUpd
     flipped = encoded[:at] + bytes([encoded[at] ^ 0xFF]) + encoded[at + 1:]
     with contextlib.suppress(codec.DecodeError):
         codec.decode(flipped)
+
+
+def test_records_that_begin_alike_are_told_apart() -> None:
+    # Looked up by their first octets before they are walked: two routes of one session
+    # whose attribute sets differ only past that point must not be taken for each other.
+    long_path = (AsPathSegment(SegmentType.AS_SEQUENCE, tuple(range(4_200_000_000,
+                                                                    4_200_000_040))),)
+    routes = [events.Route(SESSION, Attributes(origin=Origin.IGP, next_hop="192.0.2.2",
+                                               as_path=long_path, communities=((65000, n),)),
+                           "192.0.2.2") for n in range(3)]
+    position = events.Position("routes", 0, 1)
+    for _round in range(2):  # the second time, every route is found by its first octets
+        for n, route in enumerate(routes):
+            decision = events.Decision(HEADER, f"id{n}", position, "185.0.0.0/24", route,
+                                       "as_path", 3, ())
+            decoded = codec.decode(codec.encode(decision))
+            assert decoded == decision
+            assert decoded.best.attributes.communities == ((65000, n),)
