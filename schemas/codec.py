@@ -165,24 +165,19 @@ def _readers_by_fingerprint() -> dict[bytes, tuple[EventType, dict[str, Any] | N
 
 
 _READERS = _readers_by_fingerprint()
-# Compiled writers of every event type (a schema they cannot write exactly fails here).
-_ENCODERS: dict[type, encoder.Encoder] = {
-    cls: enc for cls, enc in zip(
-        EVENT_TYPES,
-        encoder.compile_encoders([et.info.expanded for et in EVENT_TYPES.values()],
-                                 _PY_TYPES).values(),
-        strict=True)
-}
 
 
-# Compiled readers of every event type, for bodies written with the current schema.
-_DECODERS: dict[type, decoder.Decoder] = {
-    cls: dec for cls, dec in zip(
-        EVENT_TYPES,
-        decoder.compile_decoders([et.info.expanded for et in EVENT_TYPES.values()],
-                                 _PY_TYPES).values(),
-        strict=True)
-}
+def _by_class(compile_all: Callable[[list[Any], dict[str, type]], dict[str, Any]]
+              ) -> dict[type, Any]:
+    """The functions a compiler makes from every current event schema, by event class."""
+    compiled = compile_all([et.info.expanded for et in EVENT_TYPES.values()], _PY_TYPES)
+    return dict(zip(EVENT_TYPES, compiled.values(), strict=True))
+
+
+# Compiled writers of every event type (a schema they cannot write exactly fails here),
+# and readers, for bodies written with the current schema.
+_ENCODERS: dict[type, encoder.Encoder] = _by_class(encoder.compile_encoders)
+_DECODERS: dict[type, decoder.Decoder] = _by_class(decoder.compile_decoders)
 
 
 def event_type(event: Any) -> EventType:
