@@ -185,11 +185,12 @@ def test_irr_lists_and_the_prefix_report(pipeline, tmp_path: Path) -> None:
     (irr / "AS20002.json").write_text(json.dumps({"NN": [
         {"prefix": "185.50.0.0/23", "exact": False, "greater-equal": 24, "less-equal": 24}]}))
     (irr / "AS20002.asns.json").write_text(json.dumps({"NN": [3333, 20002]}))
+    # Taken before the load: the worker may re-validate before load-irr even returns.
+    seen = {v.event_id for v in _verdicts(speaker)}
     result = _ixrs("load-irr", str(irr), *common)
     assert result.returncode == 0, result.stderr
     assert "AS20002" in result.stdout
 
-    seen = {v.event_id for v in _verdicts(speaker)}
     wait_for(lambda: any(p == "185.50.0.0/24" and outcome == (True, []) for p, outcome in
                          _by_prefix([v for v in _verdicts(speaker)
                                      if v.event_id not in seen]).items()),
