@@ -7,6 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ixrs import prepare
 from ixrs.config import Client, RouteServerConfig, load_config
@@ -14,6 +15,11 @@ from ixrs.config.deploy import Deploy, resolve_deploy
 from ixrs.embedded import EmbeddedBroker
 from ixrs.errors import EXIT_OK, EXIT_RUNTIME, UsageError
 from ixrs.supervisor import Supervisor
+
+if TYPE_CHECKING:
+    from replay.history import History
+    from replay.moment import Moment
+    from replay.source import LogSource
 
 
 @dataclass(frozen=True)
@@ -202,11 +208,59 @@ def cmd_load_irr(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _log_source(args: argparse.Namespace) -> LogSource:
+    """Where replay, explain and verify read the log: Kafka (the archive: issue 9)."""
+    from ixrs.eventlog import framing_for
+    from replay.source import KafkaSource
+
+    deploy = _deploy(args)
+    if getattr(args, "archive", None):
+        raise UsageError("--archive: reading an archive is not built yet (issue #9)")
+    return KafkaSource(_require_bootstrap(args, deploy), deploy.topic_prefix,
+                       framing_for(deploy.schema_registry))
+
+
+def _moment(args: argparse.Namespace) -> Moment:
+    from replay.moment import Moment, parse_offsets
+
+    if getattr(args, "offsets", None):
+        return parse_offsets(args.offsets)
+    return Moment(at_us=args.at)
+
+
+def _clients_at(history: History, version: str, spec: str | None) -> set[str] | None:
+    """The addresses --client names, in the configuration in force at the moment."""
+    if spec is None:
+        return None
+    return {c.ip for c in _select_clients(history.config(version), spec)}
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
-    if args.verify and (args.from_ is None or args.to is None):
-        raise UsageError("--verify needs --from TIME and --to TIME")
-    if not args.verify and args.at is None and args.offsets is None:
+    import json
+
+    from replay.progress import Progress
+    from replay.state import WHAT, rebuild_state, records
+
+    if args.verify:
+        if args.from_ is None or args.to is None:
+            raise UsageError("--verify needs --from TIME and --to TIME")
+        return _verify(args)
+    if args.at is None and args.offsets is None:
         raise UsageError("give --at TIME, --offsets T:P:O,... or --verify")
+    source = _log_source(args)
+    what = (args.what,) if args.what else WHAT
+    progress = Progress("replay")
+    state = rebuild_state(source, _moment(args), what, progress)
+    progress.finish()
+    clients = _clients_at(state.history, state.version, args.client)
+    out = sys.stdout
+    for record in records(state, what, clients):
+        out.write(json.dumps(record) + "\n")
+    out.flush()
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
     return _not_built(args, 8)
 
 

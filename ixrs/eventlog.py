@@ -21,6 +21,8 @@ from schemas.events import EventHeader
 class Framing(Protocol):
     def encode(self, topic: str, event: Any) -> bytes: ...
     def decode(self, data: bytes) -> Any: ...
+    def event_class(self, data: bytes) -> type | None: ...
+    def header(self, data: bytes) -> EventHeader: ...
 
 
 class SingleObjectFraming:
@@ -31,6 +33,13 @@ class SingleObjectFraming:
 
     def decode(self, data: bytes) -> Any:
         return codec.decode(data)
+
+    def event_class(self, data: bytes) -> type | None:
+        return codec.event_class(data)
+
+    def header(self, data: bytes) -> EventHeader:
+        """The header alone (config_version left empty), without decoding the body."""
+        return codec.peek_header(data, 10)
 
 
 def framing_for(schema_registry: str | None) -> Framing:
@@ -136,6 +145,15 @@ def read_partitions(bootstrap: str, topic: str, partitions: list[int], framing: 
                     timeout: float = 30.0) -> Iterator[tuple[int, int, Any]]:
     """(partition, offset, event) of several partitions up to their current ends;
     in order within each partition."""
+    for partition, offset, value in read_records(bootstrap, topic, partitions, start, timeout):
+        yield partition, offset, framing.decode(value)
+
+
+def read_records(bootstrap: str, topic: str, partitions: list[int],
+                 start: int = OFFSET_BEGINNING,
+                 timeout: float = 30.0) -> Iterator[tuple[int, int, bytes]]:
+    """(partition, offset, record value) of several partitions up to their current ends, in
+    order within each partition; undecoded, for readers that look before they decode."""
     consumer = Consumer(consumer_config(bootstrap, **{"fetch.wait.max.ms": 20}))
     try:
         consumer.assign([TopicPartition(topic, p, start) for p in partitions])
@@ -154,6 +172,18 @@ def read_partitions(bootstrap: str, topic: str, partitions: list[int], framing: 
                     continue
                 raise RuntimeError(f"reading {topic}[{msg.partition()}]: {err}")
             deadline = time.monotonic() + timeout
-            yield msg.partition(), msg.offset(), framing.decode(msg.value())
+            yield msg.partition(), msg.offset(), msg.value()
+    finally:
+        consumer.close()
+
+
+def partition_count(bootstrap: str, topic: str, timeout: float = 10.0) -> int:
+    """How many partitions a topic has (0: no such topic)."""
+    consumer = Consumer(consumer_config(bootstrap))
+    try:
+        meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
+        if meta is None or meta.error is not None:
+            return 0
+        return len(meta.partitions)
     finally:
         consumer.close()

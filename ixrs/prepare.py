@@ -4,8 +4,9 @@ broker incarnation, the local state directory, and the configuration event."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ixrs import admin, topics
 from ixrs.config import RouteServerConfig
@@ -62,11 +63,15 @@ def publish_config(bootstrap: str, deploy: Deploy, config: RouteServerConfig,
 
 
 class ConfigReader:
-    """Configuration versions by version string, from the config topic."""
+    """Configuration versions by version string, from the config topic (or, for replay
+    from an archive, from ``read``: start offset -> (offset, event) to the topic's end)."""
 
-    def __init__(self, bootstrap: str, deploy: Deploy) -> None:
+    def __init__(self, bootstrap: str, deploy: Deploy,
+                 read: Callable[[int], Iterable[tuple[int, Any]]] | None = None) -> None:
         self.bootstrap, self.framing = bootstrap, framing_for(deploy.schema_registry)
         self.topic = topics.CONFIG.name(deploy.topic_prefix)
+        self._read = read or (lambda start: read_partition(self.bootstrap, self.topic, 0,
+                                                           self.framing, start))
         self._next = 0
         self._texts: dict[str, str] = {}
         self._loaded: dict[str, RouteServerConfig] = {}
@@ -75,8 +80,7 @@ class ConfigReader:
         if version in self._loaded:
             return self._loaded[version]
         if version not in self._texts:
-            for offset, event in read_partition(self.bootstrap, self.topic, 0, self.framing,
-                                                self._next):
+            for offset, event in self._read(self._next):
                 self._next = offset + 1
                 self._texts[event.version] = event.config_json
         text = self._texts.pop(version, None)

@@ -7,7 +7,8 @@ exactly where the new version comes into force (issue 4).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING
 
@@ -44,21 +45,32 @@ def publish(
     return manifests
 
 
-class DataSetReader:
-    """Loads data-set versions from the datasets topic, reading only what is new."""
+# start offset -> (offset, event) of the datasets topic from there to its end
+DataSetLog = Callable[[int], Iterable[tuple[int, Any]]]
 
-    def __init__(self, bootstrap: str, topic_prefix: str, framing: Framing) -> None:
+
+class DataSetReader:
+    """Loads data-set versions from the datasets topic, reading only what is new.
+
+    ``read`` reads the topic from another place than Kafka (replay: an archive)."""
+
+    def __init__(self, bootstrap: str, topic_prefix: str, framing: Framing,
+                 read: DataSetLog | None = None) -> None:
         self.bootstrap, self.framing = bootstrap, framing
         self.topic = topics.DATASETS.name(topic_prefix)
+        self._read = read or self._from_kafka
         self._next = OFFSET_BEGINNING
         self._chunks: dict[tuple[str, str, str], list[DataSetChunk]] = {}
         self._manifests: dict[tuple[str, str, str], DataSetVersion] = {}
         self._loaded: dict[tuple[str, str, str], DataSet] = {}
 
+    def _from_kafka(self, start: int) -> Iterable[tuple[int, Any]]:
+        for _p, offset, event in read_partitions(self.bootstrap, self.topic, [0], self.framing,
+                                                 start):
+            yield offset, event
+
     def _catch_up(self) -> None:
-        for _p, offset, event in read_partitions(
-            self.bootstrap, self.topic, [0], self.framing, self._next
-        ):
+        for offset, event in self._read(self._next):
             self._next = offset + 1
             key = (event.kind, event.name, event.version)
             if isinstance(event, DataSetChunk):

@@ -225,6 +225,39 @@ def encode(event: Any) -> bytes:
     return SINGLE_OBJECT_MAGIC + et.info.fingerprint + _ENCODERS[et.cls](event)
 
 
+def event_class(data: bytes) -> type | None:
+    """The event class of a single-object-encoded event, without decoding it (None: not
+    one of ours). Readers that skip most records look at this first."""
+    found = _READERS.get(bytes(data[2:10])) if data[:2] == SINGLE_OBJECT_MAGIC else None
+    return found[0].cls if found else None
+
+
+def _long(data: bytes, pos: int) -> tuple[int, int]:
+    """An Avro long (zig-zag varint) at ``pos``: its value and the position after it."""
+    shift = result = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return (result >> 1) ^ -(result & 1), pos
+        shift += 7
+
+
+def peek_header(body: bytes | memoryview, start: int = 0) -> events.EventHeader:
+    """The EventHeader that every event's body starts with, read without the rest, for
+    readers that skip most records but must know when each was stamped."""
+    data = bytes(body[start:start + 512])
+    try:
+        size, pos = _long(data, 0)
+        producer = data[pos:pos + size].decode()
+        seq, pos = _long(data, pos + size)
+        when, pos = _long(data, pos)
+    except (IndexError, UnicodeDecodeError) as err:
+        raise DecodeError(f"no event header: {err}") from err
+    return events.EventHeader(producer, seq, when)
+
+
 def decode(data: bytes) -> Any:
     """Decode a single-object-encoded event, from the current or any released schema."""
     if len(data) < 10 or data[:2] != SINGLE_OBJECT_MAGIC:

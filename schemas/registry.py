@@ -57,6 +57,15 @@ class ConfluentFraming:
             self._writers[schema_id] = (et, parse_schema(schema, _write_hint=False))
         return self._writers[schema_id]
 
+    def event_class(self, data: bytes) -> type | None:
+        if len(data) < 5 or data[0] != _MAGIC:
+            return None
+        (schema_id,) = struct.unpack(">I", data[1:5])
+        return self._writer(schema_id)[0].cls
+
+    def header(self, data: bytes) -> Any:
+        return codec.peek_header(data, 5)
+
     def decode(self, data: bytes) -> Any:
         if len(data) < 5 or data[0] != _MAGIC:
             raise DecodeError("not Confluent wire format")

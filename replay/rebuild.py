@@ -1,0 +1,125 @@
+"""A routes partition rebuilt up to a moment, by the workers' own code.
+
+Every routes partition goes through a :class:`~processors.partition.PartitionProcessor`,
+as the worker that owned it did, from the partition's first event up to the moment's cut:
+the Adj-RIB-In, every route's outcome and every decision come out of the same pure
+functions, with the configuration and data-set versions the partition's markers bring into
+force at the same places. Nothing is read from the verdicts and decisions topics here:
+``--verify`` compares the two.
+
+Which configuration judges the events before a partition's first configuration marker?
+The one that marker names. A worker publishes its configuration (and the markers) before it
+consumes anything, and judges what comes before the marker with that same configuration;
+a partition with no marker at all was judged by the last version published before the
+moment.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ixrs import topics
+from ixrs.errors import UsageError
+from ixrs.eventlog import Stamper
+from processors.partition import Output, PartitionProcessor, SharedCaches
+from replay.history import History
+from replay.moment import Moment
+from replay.progress import Progress
+from replay.source import LogSource
+from schemas.events import DataSetMarker, Position, ReceivedRoutes, ReceivedUpdates
+
+# (record value, event class) -> whether to decode and apply it; others are skipped whole
+Keep = Callable[[bytes, type | None], bool]
+# a decoded event -> the event to apply (explain narrows routes events to one prefix)
+Narrow = Callable[[Any], Any]
+OnOutput = Callable[[Position, Output], None]
+
+ROUTE_EVENTS = (ReceivedUpdates, ReceivedRoutes)
+
+
+@dataclass
+class Rebuilt:
+    """One routes partition at the moment."""
+
+    partition: int
+    processor: PartitionProcessor
+    end: int = 0  # the first offset not applied: the cut
+    events: int = 0
+    config_versions: list[str] = field(default_factory=list)  # in force, in order
+
+
+def rebuild_partition(source: LogSource, history: History, partition: int, moment: Moment,
+                      *, caches: SharedCaches | None = None, keep: Keep | None = None,
+                      narrow: Narrow | None = None, on_output: OnOutput | None = None,
+                      progress: Progress | None = None) -> Rebuilt:
+    topic = topics.ROUTES.name(source.prefix)
+    records = _decoded(source, partition, keep, narrow)
+    ahead: list[tuple[int, Any]] = []
+    first = None
+    for offset, event in records:  # up to the first configuration marker: see the module doc
+        ahead.append((offset, event))
+        if isinstance(event, DataSetMarker) and event.kind == topics.CONFIG_MARKER:
+            first = event.version
+            break
+    version = first or _in_force_at(history, moment)
+    start = history.policies(version)
+    proc = PartitionProcessor(partition, start.imports, history.dataset, Stamper("replay"),
+                              start.exports, history.policies,
+                              caches=caches if caches is not None else SharedCaches())
+    rebuilt = Rebuilt(partition, proc, config_versions=[version])
+    for offset, event in itertools.chain(ahead, records):
+        if not moment.includes(topics.ROUTES.suffix, partition, offset, event):
+            break
+        rebuilt.end = offset + 1
+        rebuilt.events += 1
+        if isinstance(event, _Skipped):
+            continue  # it cannot concern the question asked (see `keep`)
+        position = Position(topic, partition, offset)
+        outputs = proc.handle(position, event)
+        if on_output is not None:
+            for out in outputs:
+                on_output(position, out)
+        if isinstance(event, DataSetMarker) and event.kind == topics.CONFIG_MARKER \
+                and event.version != rebuilt.config_versions[-1]:
+            rebuilt.config_versions.append(event.version)
+        if progress is not None:
+            progress.add(event)
+    return rebuilt
+
+
+class _Skipped:
+    """A record left undecoded; only its header is read, for a time cut."""
+
+    __slots__ = ("header",)
+
+    def __init__(self, header: Any) -> None:
+        self.header = header
+
+
+def _decoded(source: LogSource, partition: int, keep: Keep | None,
+             narrow: Narrow | None) -> Iterator[tuple[int, Any]]:
+    """(offset, event) of the whole partition; a _Skipped for a record `keep` turns down,
+    so that the cut still sees every offset."""
+    framing = source.framing
+    decode = framing.decode
+    for offset, value in source.records(topics.ROUTES, partition):
+        if keep is not None and not keep(value, framing.event_class(value)):
+            yield offset, _Skipped(framing.header(value))
+            continue
+        event = decode(value)
+        yield offset, narrow(event) if narrow is not None else event
+
+
+def _in_force_at(history: History, moment: Moment) -> str:
+    versions = history.versions()
+    if not versions:
+        raise UsageError(f"no configuration in {topics.CONFIG.name(history.source.prefix)}: "
+                         "nothing was ever run on this log")
+    if moment.at_us is not None:
+        before = [v for t, v in versions if t <= moment.at_us]
+        if before:
+            return before[-1]
+    return versions[-1][1] if moment.at_us is None else versions[0][1]

@@ -1,0 +1,113 @@
+"""`ixrs replay --at`: the state at two moments of a real pipeline (speaker, worker, the
+embedded broker), against what a client was really sent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+from ixrs.timespec import format_time
+from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
+from speaker.codec import Update
+from speaker.codec.messages import Keepalive
+from tests.helpers import wait_for
+from tests.processors.test_worker import pipeline  # noqa: F401  (the fixture)
+from tests.speaker.bgpclient import BgpTestClient
+from tests.speaker.conftest import ROOT
+
+
+def replay(*args: str) -> list[dict[str, Any]]:
+    result = subprocess.run([sys.executable, "-m", "ixrs", "replay", *args], capture_output=True,
+                            text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def _path(*asns: int) -> tuple[AsPathSegment, ...]:
+    return (AsPathSegment(SegmentType.AS_SEQUENCE, asns),)
+
+
+class Rib:
+    """What a test client holds: every UPDATE it was sent, applied."""
+
+    def __init__(self, client: BgpTestClient) -> None:
+        self.client = client
+        self.routes: dict[str, Attributes] = {}
+
+    def until(self, condition: Any, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition(self.routes):
+            left = deadline - time.monotonic()
+            assert left > 0, f"the client holds {sorted(self.routes)}"
+            try:
+                message = self.client.recv(min(left, 1.0))
+            except TimeoutError:
+                continue
+            if isinstance(message, Update):
+                for prefix in message.withdrawals():
+                    self.routes.pop(prefix, None)
+                for attributes, prefixes in message.announced():
+                    for prefix in prefixes:
+                        self.routes[prefix] = attributes
+            elif isinstance(message, Keepalive):
+                self.client.keepalive()
+
+
+def test_replay_at_two_moments_matches_what_the_client_was_sent(pipeline) -> None:  # noqa: F811
+    speaker, common = pipeline
+    sender = BgpTestClient("127.0.0.2", speaker.address, 20002)
+    sender.establish()
+    receiver = BgpTestClient("127.0.0.3", speaker.address, 20003)
+    receiver.establish()
+    rib = Rib(receiver)
+    good = Attributes(origin=Origin.IGP, next_hop="127.0.0.2", as_path=_path(20002, 3333),
+                      communities=((65000, 1),))
+    sender.announce(Update(attributes=good, nlri=("185.50.0.0/24", "185.50.1.0/24")))
+    sender.announce(Update(attributes=good, nlri=("10.99.0.0/16",)))  # a bogon: filtered
+    rib.until(lambda r: {"185.50.0.0/24", "185.50.1.0/24"} <= set(r))
+    first = time.time_ns() // 1000
+    first_rib = dict(rib.routes)
+
+    sender.announce(Update(withdrawn=("185.50.1.0/24",)))
+    rib.until(lambda r: "185.50.1.0/24" not in r)
+    second_rib = dict(rib.routes)
+
+    then = replay("--at", format_time(first), *common)
+    now = replay("--at", "now", *common)
+
+    def of(records: list[dict[str, Any]], kind: str, **match: Any) -> dict[str, dict[str, Any]]:
+        return {r["prefix"]: r for r in records if r["type"] == kind
+                and all(r.get(k) == v or r.get(k, {}).get("ip") == v for k, v in match.items())}
+
+    adj_in = of(then, "adj-in", client="127.0.0.2")
+    assert set(adj_in) == {"185.50.0.0/24", "185.50.1.0/24", "10.99.0.0/16"}
+    assert adj_in["185.50.0.0/24"]["accepted"] is True
+    assert adj_in["185.50.0.0/24"]["reasons"] == []
+    assert adj_in["10.99.0.0/16"]["accepted"] is False
+    assert [r["name"] for r in adj_in["10.99.0.0/16"]["reasons"]] == ["bogon"]
+    assert adj_in["185.50.0.0/24"]["attributes"]["as_path"] == "20002 3333"
+
+    decisions = of(then, "decision")
+    assert set(decisions) == {"185.50.0.0/24", "185.50.1.0/24"}
+    assert decisions["185.50.0.0/24"]["best"]["from"] == {"asn": 20002, "ip": "127.0.0.2"}
+    assert decisions["185.50.0.0/24"]["step"] == "only-candidate"
+
+    for records, held in ((then, first_rib), (now, second_rib)):
+        sent = of(records, "adj-out", client="127.0.0.3")
+        assert set(sent) == set(held)
+        for prefix, record in sent.items():
+            assert record["attributes"]["next_hop"] == held[prefix].next_hop
+            assert record["attributes"]["as_path"] == "20002 3333"
+            assert record["caused_by"], "every route sent names the decision that caused it"
+        assert not of(records, "adj-out", client="127.0.0.2"), "nothing of its own"
+
+    assert set(of(now, "decision")) == {"185.50.0.0/24"}
+    assert set(of(now, "adj-in", client="127.0.0.2")) == {"185.50.0.0/24", "10.99.0.0/16"}
+    only = replay("--at", "now", "--what", "adj-out", "--client", "AS20003", *common)
+    assert {r["type"] for r in only} == {"adj-out"}
+    assert {r["client"]["ip"] for r in only} == {"127.0.0.3"}
+    sender.close()
+    receiver.close()
