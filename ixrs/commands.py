@@ -265,7 +265,27 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    return _not_built(args, 8)
+    import ipaddress
+    import json
+
+    from replay.explain import explain, story_text
+    from replay.history import History
+
+    try:  # the canonical text, which is how the speaker logs a prefix
+        prefix = str(ipaddress.ip_network(args.prefix.strip()))
+    except ValueError:
+        raise UsageError(f"--prefix: {args.prefix}: not a prefix (185.50.0.0/24, "
+                         "2001:db8::/32, no host bits)") from None
+    source = _log_source(args)
+    moment = _moment(args)
+    history = History(source)
+    version = history.version_at(moment)
+    clients = _select_clients(history.config(version), args.client)
+    for client in clients:
+        story = explain(source, moment, client, prefix, history)
+        print(json.dumps(story.to_json()) if args.json else story_text(story) + "\n",
+              flush=True)
+    return EXIT_OK
 
 
 def cmd_mrt(args: argparse.Namespace) -> int:

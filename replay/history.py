@@ -13,12 +13,14 @@ from typing import Any
 from ixrs import topics
 from ixrs.config import RouteServerConfig
 from ixrs.config.deploy import Deploy
+from ixrs.errors import UsageError
 from ixrs.prepare import ConfigReader
 from processors.datalog import DataSetReader
 from processors.datasets import DataSet
 from processors.export import ExportPolicy
 from processors.partition import Policies
 from processors.validate import ImportPolicy
+from replay.moment import Moment
 from replay.source import LogSource, events
 
 
@@ -57,3 +59,13 @@ class History:
         """(event time, version) of every configuration published, in log order."""
         return [(e.header.event_time_us, e.version)
                 for _o, e in events(self.source, topics.CONFIG, 0)]
+
+    def version_at(self, moment: Moment) -> str:
+        """The configuration version published last before the moment (the first one, for a
+        moment before any: the log's earliest events were judged by it)."""
+        versions = self.versions()
+        if not versions:
+            raise UsageError(f"no configuration in {topics.CONFIG.name(self.source.prefix)}: "
+                             "nothing was ever run on this log")
+        before = [v for t, v in versions if moment.at_us is None or t <= moment.at_us]
+        return before[-1] if before else versions[0][1]

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ixrs import topics
-from ixrs.errors import UsageError
 from ixrs.eventlog import Stamper
 from processors.partition import Output, PartitionProcessor, SharedCaches
 from replay.history import History
@@ -33,8 +32,8 @@ from schemas.events import DataSetMarker, Position, ReceivedRoutes, ReceivedUpda
 
 # (record value, event class) -> whether to decode and apply it; others are skipped whole
 Keep = Callable[[bytes, type | None], bool]
-# a decoded event -> the event to apply (explain narrows routes events to one prefix)
-Narrow = Callable[[Any], Any]
+# (offset, decoded event) -> the event to apply (explain narrows routes events to a prefix)
+Narrow = Callable[[int, Any], Any]
 OnOutput = Callable[[Position, Output], None]
 
 ROUTE_EVENTS = (ReceivedUpdates, ReceivedRoutes)
@@ -64,7 +63,7 @@ def rebuild_partition(source: LogSource, history: History, partition: int, momen
         if isinstance(event, DataSetMarker) and event.kind == topics.CONFIG_MARKER:
             first = event.version
             break
-    version = first or _in_force_at(history, moment)
+    version = first or history.version_at(moment)
     start = history.policies(version)
     proc = PartitionProcessor(partition, start.imports, history.dataset, Stamper("replay"),
                               start.exports, history.policies,
@@ -110,16 +109,4 @@ def _decoded(source: LogSource, partition: int, keep: Keep | None,
             yield offset, _Skipped(framing.header(value))
             continue
         event = decode(value)
-        yield offset, narrow(event) if narrow is not None else event
-
-
-def _in_force_at(history: History, moment: Moment) -> str:
-    versions = history.versions()
-    if not versions:
-        raise UsageError(f"no configuration in {topics.CONFIG.name(history.source.prefix)}: "
-                         "nothing was ever run on this log")
-    if moment.at_us is not None:
-        before = [v for t, v in versions if t <= moment.at_us]
-        if before:
-            return before[-1]
-    return versions[-1][1] if moment.at_us is None else versions[0][1]
+        yield offset, narrow(offset, event) if narrow is not None else event

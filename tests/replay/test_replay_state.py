@@ -111,3 +111,60 @@ def test_replay_at_two_moments_matches_what_the_client_was_sent(pipeline) -> Non
     assert {r["client"]["ip"] for r in only} == {"127.0.0.3"}
     sender.close()
     receiver.close()
+
+
+def explain(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ixrs", "explain", *args], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+
+
+def test_explain_tells_the_story_of_a_prefix(pipeline) -> None:  # noqa: F811
+    speaker, common = pipeline
+    a = BgpTestClient("127.0.0.2", speaker.address, 20002)
+    a.establish()
+    b = BgpTestClient("127.0.0.4", speaker.address, 196615)
+    b.establish()
+    receiver = BgpTestClient("127.0.0.3", speaker.address, 20003)
+    receiver.establish()
+    rib = Rib(receiver)
+    prefix = "185.50.0.0/24"
+    a.announce(Update(attributes=Attributes(origin=Origin.IGP, next_hop="127.0.0.2",
+                                            as_path=_path(20002, 3333)), nlri=(prefix,)))
+    # the longer path from b, and a route b may not send (another origin's left-most ASN)
+    b.announce(Update(attributes=Attributes(origin=Origin.IGP, next_hop="127.0.0.4",
+                                            as_path=_path(196615, 49544, 3333)), nlri=(prefix,)))
+    b.announce(Update(attributes=Attributes(origin=Origin.IGP, next_hop="127.0.0.4",
+                                            as_path=_path(20002, 3333)), nlri=("185.51.0.0/24",)))
+    rib.until(lambda r: prefix in r and r[prefix].next_hop == "127.0.0.2")
+    wait_for(lambda: any("185.51.0.0/24" in [p for g in v.groups for p in g.prefixes]
+                         for v in speaker.events("verdicts")), 30, "the second verdict")
+
+    result = explain("--at", "now", "--client", "AS20003", "--prefix", prefix, "--json", *common)
+    assert result.returncode == 0, result.stderr
+    story = json.loads(result.stdout)
+    announced = [e for e in story["events"] if e["event"] == "announced"]
+    assert [e["peer"]["ip"] for e in announced] == ["127.0.0.2", "127.0.0.4"]
+    verdicts = [e for e in story["events"] if e["event"] == "verdict"]
+    assert [(v["peer"]["ip"], v["accepted"]) for v in verdicts] == [
+        ("127.0.0.2", True), ("127.0.0.4", True)]
+    assert all(v["config_version"] for v in verdicts), "the configuration judged by"
+    assert [c["from"]["ip"] for c in story["candidates"]] == ["127.0.0.2", "127.0.0.4"]
+    assert all(c["for_client"] for c in story["candidates"])
+    assert story["outcome"]["step"] == "as-path-length"
+    assert story["outcome"]["route"]["from"]["ip"] == "127.0.0.2"
+    assert [s["event"] for s in story["sent"]][-1] == "announced"
+    assert story["sent"][-1]["attributes"]["next_hop"] == "127.0.0.2"
+
+    # the sender's own view: its own route is not for it
+    own = json.loads(explain("--at", "now", "--client", "127.0.0.2", "--prefix", prefix,
+                             "--json", *common).stdout)
+    assert own["candidates"][0]["why_not"] == "the client's own route"
+    assert own["outcome"]["route"]["from"]["ip"] == "127.0.0.4"
+
+    filtered = explain("--at", "now", "--client", "AS20003", "--prefix", "185.51.0.0/24",
+                       *common)
+    assert filtered.returncode == 0, filtered.stderr
+    assert "filtered: invalid_left_most_asn" in filtered.stdout
+    assert "nothing to send" in filtered.stdout
+    for client in (a, b, receiver):
+        client.close()
