@@ -261,7 +261,26 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    return _not_built(args, 8)
+    import json
+
+    from ixrs.timespec import format_time
+    from replay.progress import Progress
+    from replay.verify import verify
+
+    if args.to < args.from_:
+        raise UsageError("--verify: --to is before --from")
+    source = _log_source(args)
+    progress = Progress("verify")
+    result = verify(source, args.from_, args.to, progress)
+    progress.finish()
+    for divergence in result.divergences:
+        print(json.dumps(divergence.to_json()), flush=True)
+    c = result.compared
+    print(f"verify: {format_time(args.from_)} to {format_time(args.to)}: "
+          f"{c['verdicts']} verdicts, {c['decisions']} decisions, {c['sent']} sent updates "
+          f"compared, {c['duplicates']} duplicates recognised, "
+          f"{len(result.divergences)} divergences", file=sys.stderr)
+    return EXIT_OK if result.clean else EXIT_RUNTIME
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
