@@ -18,7 +18,7 @@ from speaker.codec.negotiated import Negotiated
 from tests.processors.test_worker import pipeline  # noqa: F401  (the fixture)
 from tests.replay.test_replay_state import Rib, _path
 from tests.speaker.bgpclient import BgpTestClient
-from tests.speaker.conftest import ROOT, PARTITIONS
+from tests.speaker.conftest import PARTITIONS, ROOT
 
 
 def verify(start: int, *common: str) -> subprocess.CompletedProcess[str]:
