@@ -17,7 +17,6 @@ from ixrs.errors import EXIT_OK, EXIT_RUNTIME, UsageError
 from ixrs.supervisor import Supervisor
 
 if TYPE_CHECKING:
-    from replay.history import History
     from replay.moment import Moment
     from replay.source import LogSource
 
@@ -228,18 +227,10 @@ def _moment(args: argparse.Namespace) -> Moment:
     return Moment(at_us=args.at)
 
 
-def _clients_at(history: History, version: str, spec: str | None) -> set[str] | None:
-    """The addresses --client names, in the configuration in force at the moment."""
-    if spec is None:
-        return None
-    return {c.ip for c in _select_clients(history.config(version), spec)}
-
-
 def cmd_replay(args: argparse.Namespace) -> int:
-    import json
-
+    from replay.history import History
     from replay.progress import Progress
-    from replay.state import WHAT, rebuild_state, records
+    from replay.state import WHAT, replay_lines
 
     if args.verify:
         if args.from_ is None or args.to is None:
@@ -248,14 +239,20 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.at is None and args.offsets is None:
         raise UsageError("give --at TIME, --offsets T:P:O,... or --verify")
     source = _log_source(args)
-    what = (args.what,) if args.what else WHAT
+    moment = _moment(args)
+    clients = None
+    if args.client is not None:  # named in the configuration in force at the moment
+        history = History(source)
+        config = history.config(history.version_at(moment))
+        clients = {c.ip for c in _select_clients(config, args.client)}
     progress = Progress("replay")
-    state = rebuild_state(source, _moment(args), what, progress)
-    progress.finish()
-    clients = _clients_at(state.history, state.version, args.client)
     out = sys.stdout
-    for record in records(state, what, clients):
-        out.write(json.dumps(record) + "\n")
+    for line in replay_lines(source, moment, (args.what,) if args.what else WHAT, clients,
+                             progress):
+        if progress.parts and not progress.finished:
+            progress.finish()  # the first line: every partition is done
+        out.write(line + "\n")
+    progress.finish()
     out.flush()
     return EXIT_OK
 

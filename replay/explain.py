@@ -10,7 +10,9 @@ code, and reads only what can concern the prefix:
   route's verdict depends on its own prefix and attributes only, and a decision on its
   prefix's candidates only, so the answers are the ones the full partition gives;
 - the client's partition of the sent topic, where only the messages whose bytes hold the
-  prefix's NLRI encoding are decoded (the raw UPDATE is inside the record verbatim).
+  prefix's NLRI encoding are decoded (the raw UPDATE is inside the record verbatim), each
+  with its session's 4-octet-AS capability from the sessions topic, as
+  :mod:`replay.adjout` reads them (a 2-octet client's AS_PATH is 2-octet on the wire).
 
 The story: who announced or withdrew the prefix, when, with which attributes; each verdict
 with its reasons and the data-set and configuration versions it was judged by; the
@@ -42,6 +44,7 @@ from replay.render import (
     time_text,
 )
 from replay.source import LogSource
+from replay.state import session_book
 from schemas.events import (
     DataSetMarker,
     Decision,
@@ -56,7 +59,6 @@ from schemas.events import (
 )
 from speaker.codec.decode import decode
 from speaker.codec.messages import Update
-from speaker.codec.negotiated import Negotiated
 from speaker.codec.nlri import encode_prefix, is_ipv6
 
 
@@ -224,6 +226,7 @@ def _sent(story: Story, source: LogSource, moment: Moment, ip: str, prefix: str)
     needle = encode_prefix(prefix, is_ipv6(prefix))
     name = topics.SENT.name(source.prefix)
     framing = source.framing
+    book = session_book(source, moment)  # how each session was negotiated
     end = 0
     for offset, value in source.records(topics.SENT, partition):
         kind = framing.event_class(value)
@@ -247,8 +250,11 @@ def _sent(story: Story, source: LogSource, moment: Moment, ip: str, prefix: str)
             if event.kind == "borr":
                 story.sent.append({**base, "event": "route-refresh-begins"})
             continue
-        # 2-octet sessions are read as such only for the AS_PATH; prefixes decode either way.
-        message = decode(event.raw, Negotiated(extended_message=True))
+        # Read with the session's own 4-octet-AS capability, as replay.adjout does: a 2-octet
+        # session's AS_PATH read as 4-octet is malformed, and RFC 7606 then turns the whole
+        # announcement into a withdrawal (every route sent to a 2-octet client would be told
+        # as "withdrawn", with no attributes).
+        message = decode(event.raw, book.negotiated(event.session))
         if not isinstance(message, Update):
             continue
         if prefix in message.withdrawals():

@@ -30,6 +30,7 @@ class Progress:
         self.done_parts = 0
         self.parts = 0
         self._printed = False
+        self.finished = False
 
     def add(self, event: object) -> None:
         self.events += 1
@@ -59,6 +60,9 @@ class Progress:
         self._printed = True
 
     def finish(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
         if self._printed:
             self._show(self.clock())
             if self.stream.isatty():

@@ -11,14 +11,17 @@
 
 from __future__ import annotations
 
+import heapq
+import ipaddress
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from ixrs import topics
 from processors.partition import SharedCaches
 from processors.validate.net import parse_prefix
 from processors.views import outcome_for, step_for
+from replay import parallel
 from replay.adjout import AdjRibOut, SessionBook
 from replay.history import History
 from replay.moment import Moment, cut
@@ -39,37 +42,46 @@ from schemas.events import Position
 WHAT = ("adj-in", "decisions", "adj-out")
 
 
-@dataclass
-class State:
-    moment: Moment
-    history: History
-    partitions: list[Rebuilt]
-    out: AdjRibOut | None
-
-    @property
-    def version(self) -> str:
-        """The configuration version in force: the newest any partition reached."""
-        versions = [r.config_versions[-1] for r in self.partitions]
-        order = {v: i for i, (_t, v) in enumerate(self.history.versions())}
-        return max(versions, key=lambda v: order.get(v, -1))
+Row = tuple[tuple[Any, ...], str]  # (sort key, JSON line)
 
 
-def rebuild_state(source: LogSource, moment: Moment, what: tuple[str, ...] = WHAT,
-                  progress: Progress | None = None) -> State:
-    history = History(source)
-    caches = SharedCaches()  # as in a worker: memos shared by the partitions
-    rebuilt = []
-    # Even for adj-out alone: the configuration in force (who the clients are) comes from it.
+def replay_lines(source: LogSource, moment: Moment, what: tuple[str, ...],
+                 clients: set[str] | None, progress: Progress | None = None,
+                 jobs: int | None = None) -> Iterator[str]:
+    """The state at the moment as JSON lines: adj-in, then decisions, then adj-out, each
+    sorted by client and prefix. Routes partitions are replayed in parallel
+    (:mod:`replay.parallel`), the sent topic meanwhile in this process."""
     count = source.partitions(topics.ROUTES)
     if progress is not None:
         progress.parts = count
-    for partition in range(count):
-        rebuilt.append(rebuild_partition(source, history, partition, moment, caches=caches,
-                                         progress=progress))
-        if progress is not None:
-            progress.done_parts += 1
-    out = rebuild_out(source, moment) if "adj-out" in what else None
-    return State(moment, history, rebuilt, out)
+
+    def task(partitions: list[int], progress: Progress | None) -> dict[str, list[Row]]:
+        history = History(source)  # each process reads the configuration with its own client
+        caches = SharedCaches()  # as in a worker: memos shared by the partitions
+        rebuilt = []
+        for partition in partitions:
+            rebuilt.append(rebuild_partition(source, history, partition, moment, caches=caches,
+                                             progress=progress))
+            if progress is not None:
+                progress.done_parts += 1
+        rows: dict[str, list[Row]] = {}
+        if "adj-in" in what:
+            rows["adj-in"] = sorted(_adj_in(rebuilt, clients))
+        if "decisions" in what:
+            rows["decisions"] = sorted(_decisions(rebuilt, clients))
+        return rows
+
+    needs_routes = "adj-in" in what or "decisions" in what
+    results, out = parallel.run(
+        task, list(range(count)) if needs_routes else [], parallel.jobs_for(count), progress,
+        meanwhile=(lambda: rebuild_out(source, moment)) if "adj-out" in what else None)
+    for kind in ("adj-in", "decisions"):
+        if kind in what:
+            for _key, line in heapq.merge(*(r[kind] for r in results)):
+                yield line
+    if out is not None:
+        for record in _adj_out(out, clients):
+            yield json.dumps(record)
 
 
 def session_book(source: LogSource, moment: Moment) -> SessionBook:
@@ -92,67 +104,61 @@ def rebuild_out(source: LogSource, moment: Moment, partitions: list[int] | None 
     return out
 
 
-def records(state: State, what: tuple[str, ...], clients: set[str] | None
-            ) -> Iterator[dict[str, Any]]:
-    """The JSON records of the state: adj-in, then decisions, then adj-out, each sorted."""
-    if "adj-in" in what:
-        yield from _adj_in(state, clients)
-    if "decisions" in what:
-        yield from _decisions(state, clients)
-    if "adj-out" in what and state.out is not None:
-        yield from _adj_out(state.out, clients)
-
-
 def _key(prefix: str) -> tuple[int, int, int]:
     net = parse_prefix(prefix)
     return (net.version, net.value, net.length)
 
 
-def _adj_in(state: State, clients: set[str] | None) -> Iterator[dict[str, Any]]:
-    rows = []
-    for part in state.partitions:
+def _adj_in(rebuilt: list[Rebuilt], clients: set[str] | None) -> Iterator[Row]:
+    for part in rebuilt:
         proc = part.processor
         for prefix, routes in proc.rib.routes.items():
             for key, route in routes.items():
-                if clients is not None and route.session.peer_address not in clients:
+                ip = route.session.peer_address
+                if clients is not None and ip not in clients:
                     continue
-                rows.append((route.session.peer_address, _key(prefix), prefix, key, route, proc))
-    rows.sort(key=lambda r: (r[0], r[1]))
-    for _ip, _k, prefix, key, route, proc in rows:
-        accepted, reasons, imported = proc.verdicts.get(prefix, {}).get(key, (None, (), None))
-        record: dict[str, Any] = {
-            "type": "adj-in", "client": peer_json(route.session), "prefix": prefix,
-            "attributes": attributes_json(route.attributes),
-            "accepted": accepted, "reasons": reasons_json(reasons),
-        }
-        if imported is not None and imported != route.attributes:
-            record["imported"] = attributes_json(imported)  # as the import policy left it
-        yield record
+                accepted, reasons, imported = proc.verdicts.get(prefix, {}).get(
+                    key, (None, (), None))
+                record: dict[str, Any] = {
+                    "type": "adj-in", "client": peer_json(route.session), "prefix": prefix,
+                    "attributes": attributes_json(route.attributes),
+                    "accepted": accepted, "reasons": reasons_json(reasons),
+                }
+                if imported is not None and imported != route.attributes:
+                    record["imported"] = attributes_json(imported)  # as the import policy left it
+                yield (_address_key(ip), _key(prefix), key), json.dumps(record)
 
 
-def _decisions(state: State, clients: set[str] | None) -> Iterator[dict[str, Any]]:
-    rows = sorted(((_key(p), p, d, part.processor) for part in state.partitions
-                   for p, d in part.processor.decisions.items()), key=lambda r: r[0])
-    for _k, prefix, decision, proc in rows:
-        if clients is None:
-            yield {"type": "decision", "prefix": prefix, "best": route_json(decision.best),
-                   "step": decision.step, "candidates": decision.candidates,
-                   "outcomes": [outcome_json(o) for o in decision.outcomes]}
-            continue
-        for ip in sorted(clients):
-            peer = proc.export.peer(ip)
-            if peer is None:
+def _decisions(rebuilt: list[Rebuilt], clients: set[str] | None) -> Iterator[Row]:
+    for part in rebuilt:
+        proc = part.processor
+        for prefix, decision in proc.decisions.items():
+            if clients is None:
+                yield (_key(prefix),), json.dumps({
+                    "type": "decision", "prefix": prefix, "best": route_json(decision.best),
+                    "step": decision.step, "candidates": decision.candidates,
+                    "outcomes": [outcome_json(o) for o in decision.outcomes]})
                 continue
-            route, attributes = outcome_for(decision, peer)
-            yield {"type": "decision", "prefix": prefix, "client": {"asn": peer.asn, "ip": ip},
-                   "route": None if route is None else {
-                       "from": peer_json(route.session),
-                       "attributes": attributes_json(attributes)},
-                   "step": step_for(decision, peer), "candidates": decision.candidates}
+            for ip in clients:
+                peer = proc.export.peer(ip)
+                if peer is None:
+                    continue
+                route, attributes = outcome_for(decision, peer)
+                yield (_key(prefix), _address_key(ip)), json.dumps({
+                    "type": "decision", "prefix": prefix, "client": {"asn": peer.asn, "ip": ip},
+                    "route": None if route is None else {
+                        "from": peer_json(route.session),
+                        "attributes": attributes_json(attributes)},
+                    "step": step_for(decision, peer), "candidates": decision.candidates})
+
+
+def _address_key(ip: str) -> tuple[int, int]:
+    address = ipaddress.ip_address(ip)
+    return address.version, int(address)
 
 
 def _adj_out(out: AdjRibOut, clients: set[str] | None) -> Iterator[dict[str, Any]]:
-    for rib in sorted(out.live(), key=lambda r: r.session.peer_address):
+    for rib in sorted(out.live(), key=lambda r: _address_key(r.session.peer_address)):
         if clients is not None and rib.session.peer_address not in clients:
             continue
         for prefix in sorted(rib.routes, key=_key):
