@@ -35,6 +35,7 @@ from typing import Any
 from ixrs import topics
 from processors.partition import Output, SharedCaches
 from processors.views import outcome_for
+from replay import parallel
 from replay.adjout import SessionBook
 from replay.history import History
 from replay.moment import Moment
@@ -74,24 +75,45 @@ class Verification:
 def verify(source: LogSource, from_us: int, to_us: int,
            progress: Progress | None = None) -> Verification:
     history = History(source)
-    result = Verification()
-    caches = SharedCaches()
-    recorded_decisions: dict[str, Decision] = {}
+    # The sent records first: the decisions they name are the ones the partitions keep.
+    sent = _sent_in(source, from_us, to_us)
+    needed = {cause for _where, event in sent for cause in event.caused_by}
     count = source.partitions(topics.ROUTES)
     if progress is not None:
         progress.parts = count
-    for partition in range(count):
-        _verify_partition(source, history, partition, from_us, to_us, caches, result,
-                          recorded_decisions, progress)
-        if progress is not None:
-            progress.done_parts += 1
-    _verify_sent(source, history, from_us, to_us, recorded_decisions, result)
+
+    def task(partitions: list[int], progress: Progress | None
+             ) -> tuple[Verification, dict[str, Decision]]:
+        mine = History(source)  # each process reads the log with its own clients
+        result = Verification()
+        caches = SharedCaches()
+        named: dict[str, Decision] = {}
+        for partition in partitions:
+            _verify_partition(source, mine, partition, from_us, to_us, caches, result,
+                              named, needed, progress)
+            if progress is not None:
+                progress.done_parts += 1
+        return result, named
+
+    parts, _ = parallel.run(task, list(range(count)), parallel.jobs_for(count), progress)
+    result = Verification()
+    decisions: dict[str, Decision] = {}
+    for part, named in parts:
+        result.divergences += part.divergences
+        for key, value in part.compared.items():
+            result.compared[key] += value
+        decisions.update(named)
+    book = session_book(source, Moment(at_us=to_us))
+    for where, event in sent:
+        result.compared["sent"] += 1
+        result.divergences += _check_sent(event, where, history, book, decisions)
     return result
 
 
 def _verify_partition(source: LogSource, history: History, partition: int, from_us: int,
                       to_us: int, caches: SharedCaches, result: Verification,
-                      recorded_decisions: dict[str, Decision], progress: Progress | None) -> None:
+                      named: dict[str, Decision], needed: set[str],
+                      progress: Progress | None) -> None:
     start = _first_after(source, partition, from_us)
     recomputed: dict[str, tuple[Position, Any]] = {}
 
@@ -106,8 +128,8 @@ def _verify_partition(source: LogSource, history: History, partition: int, from_
     for spec in (topics.VERDICTS, topics.DECISIONS):
         name = spec.name(source.prefix)
         for offset, event in events(source, spec, partition):
-            if isinstance(event, Decision):
-                recorded_decisions[event.event_id] = event
+            if isinstance(event, Decision) and event.event_id in needed:
+                named[event.event_id] = event
             if not isinstance(event, Verdict | Decision):
                 continue
             where = event.input
@@ -166,27 +188,29 @@ def _difference(recorded: Any, recomputed: Any) -> str:
             f"recomputed {getattr(b, name, None)!r}")[:600]
 
 
-def _verify_sent(source: LogSource, history: History, from_us: int, to_us: int,
-                 decisions: dict[str, Decision], result: Verification) -> None:
-    book = session_book(source, Moment(at_us=to_us))
+def _sent_in(source: LogSource, from_us: int, to_us: int) -> list[tuple[str, SentUpdate]]:
+    """The UPDATEs sent within the period, with where each is recorded."""
     name = topics.SENT.name(source.prefix)
+    found = []
     for partition in range(source.partitions(topics.SENT)):
         for offset, event in events(source, topics.SENT, partition):
             if not isinstance(event, SentUpdate) or event.kind != "update":
                 continue
             when = event.header.event_time_us
-            if when <= from_us:
-                continue
             if when > to_us:
                 break
-            where = f"{name}:{partition}:{offset}"
-            result.compared["sent"] += 1
-            for divergence in _check_sent(event, where, history, book, decisions):
-                result.divergences.append(divergence)
+            if when > from_us:
+                found.append((f"{name}:{partition}:{offset}", event))
+    return found
 
 
 def _check_sent(event: SentUpdate, where: str, history: History, book: SessionBook,
-                decisions: dict[str, Decision]) -> Iterator[Divergence]:
+                decisions: dict[str, Decision]) -> list[Divergence]:
+    return list(_sent_divergences(event, where, history, book, decisions))
+
+
+def _sent_divergences(event: SentUpdate, where: str, history: History, book: SessionBook,
+                      decisions: dict[str, Decision]) -> Iterator[Divergence]:
     message = decode(event.raw, book.negotiated(event.session))
     if not isinstance(message, Update):
         return
