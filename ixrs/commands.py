@@ -210,8 +210,12 @@ def cmd_load_irr(args: argparse.Namespace) -> int:
 def _log_source(args: argparse.Namespace) -> LogSource:
     """Where replay, explain and verify read the log: Kafka (the archive: issue 9)."""
     from ixrs.eventlog import framing_for
+    from ixrs.heap import tune_for_growing_state
     from replay.source import KafkaSource
 
+    # A replay builds the partitions' state as a worker does, and the same collector
+    # settings spare it traversing that growing state again and again.
+    tune_for_growing_state()
     deploy = _deploy(args)
     if getattr(args, "archive", None):
         raise UsageError("--archive: reading an archive is not built yet (issue #9)")

@@ -53,7 +53,9 @@ class Rebuilt:
 def rebuild_partition(source: LogSource, history: History, partition: int, moment: Moment,
                       *, caches: SharedCaches | None = None, keep: Keep | None = None,
                       narrow: Narrow | None = None, on_output: OnOutput | None = None,
-                      progress: Progress | None = None) -> Rebuilt:
+                      progress: Progress | None = None, final_only: bool = False) -> Rebuilt:
+    """The partition at the moment. ``final_only``: only the state at the cut is wanted, not
+    the outputs on the way, so each prefix is decided once, at the end (see _Settling)."""
     topic = topics.ROUTES.name(source.prefix)
     records = _decoded(source, partition, keep, narrow)
     ahead: list[tuple[int, Any]] = []
@@ -65,9 +67,9 @@ def rebuild_partition(source: LogSource, history: History, partition: int, momen
             break
     version = first or history.version_at(moment)
     start = history.policies(version)
-    proc = PartitionProcessor(partition, start.imports, history.dataset, Stamper("replay"),
-                              start.exports, history.policies,
-                              caches=caches if caches is not None else SharedCaches())
+    kind = _Settling if final_only else PartitionProcessor
+    proc = kind(partition, start.imports, history.dataset, Stamper("replay"), start.exports,
+                history.policies, caches=caches if caches is not None else SharedCaches())
     rebuilt = Rebuilt(partition, proc, config_versions=[version])
     for offset, event in itertools.chain(ahead, records):
         if not moment.includes(topics.ROUTES.suffix, partition, offset, event):
@@ -86,7 +88,34 @@ def rebuild_partition(source: LogSource, history: History, partition: int, momen
             rebuilt.config_versions.append(event.version)
         if progress is not None:
             progress.add(event)
+    if isinstance(proc, _Settling):
+        proc.settle()
     return rebuilt
+
+
+class _Settling(PartitionProcessor):
+    """A processor that decides each prefix once, at the end.
+
+    A decision is a pure function of the prefix's candidates and the export policy in force,
+    so deciding every changed prefix once after the last event gives the decisions in force
+    at the cut, as deciding after every event would; what is saved is the decisions in
+    between (two of three for a prefix three clients announce). Verdicts are still given
+    event by event: they depend on the data sets in force at each event."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.pending: set[str] = set()
+        self.last: Position | None = None
+
+    def _decide(self, position: Position, prefixes: set[str]) -> list[Output]:
+        self.pending |= prefixes
+        self.last = position
+        return []
+
+    def settle(self) -> None:
+        if self.last is not None:
+            PartitionProcessor._decide(self, self.last, self.pending)
+        self.pending = set()
 
 
 class _Skipped:

@@ -61,7 +61,7 @@ def replay_lines(source: LogSource, moment: Moment, what: tuple[str, ...],
         rebuilt = []
         for partition in partitions:
             rebuilt.append(rebuild_partition(source, history, partition, moment, caches=caches,
-                                             progress=progress))
+                                             progress=progress, final_only=True))
             if progress is not None:
                 progress.done_parts += 1
         rows: dict[str, list[Row]] = {}
