@@ -16,7 +16,7 @@ from speaker.codec.messages import Keepalive
 from tests.helpers import wait_for
 from tests.processors.test_worker import pipeline  # noqa: F401  (the fixture)
 from tests.speaker.bgpclient import BgpTestClient
-from tests.speaker.conftest import ROOT
+from tests.speaker.conftest import PARTITIONS, ROOT
 
 
 def replay(*args: str) -> list[dict[str, Any]]:
@@ -106,6 +106,12 @@ def test_replay_at_two_moments_matches_what_the_client_was_sent(pipeline) -> Non
 
     assert set(of(now, "decision")) == {"185.50.0.0/24"}
     assert set(of(now, "adj-in", client="127.0.0.2")) == {"185.50.0.0/24", "10.99.0.0/16"}
+    # offsets: every routes partition cut before its first event holds no route
+    cut = ",".join(f"routes:{p}:0" for p in range(PARTITIONS))
+    assert replay("--offsets", cut, "--what", "adj-in", *common) == []
+    assert {r["prefix"] for r in replay("--offsets", cut.replace("routes:0:0,", ""),
+                                        "--what", "adj-in", *common)} <= set(first_rib) | {
+        "10.99.0.0/16"}
     only = replay("--at", "now", "--what", "adj-out", "--client", "AS20003", *common)
     assert {r["type"] for r in only} == {"adj-out"}
     assert {r["client"]["ip"] for r in only} == {"127.0.0.3"}
