@@ -228,8 +228,10 @@ class BgpProtocol(asyncio.Protocol):
             messages = outbound.take(address, TAKE_OCTETS)
             if not messages:
                 return
-            self.transport.write(b"".join(m.raw for m in messages))
+            # Recorded (and stamped) before the write: a client on a fast link may apply
+            # the route before this line returns, and replay's moment must not miss it.
             self.speaker.record_sent(rec, messages)
+            self.transport.write(b"".join(m.raw for m in messages))
 
     def overflow(self) -> None:
         """The client's send queue passed its bound (Report.overflowed): Cease, Out of
