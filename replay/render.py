@@ -6,6 +6,9 @@ router would print text (prefixes, AS paths, communities), numbers where it prin
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from socket import AF_INET, AF_INET6, inet_pton
 from typing import Any
 
 from ixrs.timespec import format_time
@@ -83,3 +86,39 @@ def position_text(position: Position) -> str:
 
 def time_text(micros: int) -> str:
     return format_time(micros)
+
+
+class JsonTexts:
+    """JSON text of shared values, made once per object: a replay renders the same few
+    thousand attribute sets and routes for hundreds of thousands of prefixes (the decoder and
+    the processors intern them). Keyed by identity, with a check that the object is the one
+    the text was made for (an id is reused once its object is gone)."""
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[object, str]] = {}
+
+    def of(self, value: Any, make: Callable[[Any], Any]) -> str:
+        hit = self._texts.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        if len(self._texts) >= self.LIMIT:
+            self._texts.clear()
+        text = json.dumps(make(value))
+        self._texts[id(value)] = (value, text)
+        return text
+
+    def route(self, route: Route | None) -> str:
+        return "null" if route is None else self.of(route, route_json)
+
+    def attributes(self, attributes: Attributes | None) -> str:
+        return "null" if attributes is None else self.of(attributes, attributes_json)
+
+
+def prefix_key(prefix: str) -> tuple[int, int, int]:
+    """Numeric order of prefix texts (IPv4 first), for sorting; the text is known valid."""
+    address, _slash, length = prefix.partition("/")
+    if ":" in address:
+        return 6, int.from_bytes(inet_pton(AF_INET6, address)), int(length)
+    return 4, int.from_bytes(inet_pton(AF_INET, address)), int(length)

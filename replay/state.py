@@ -19,7 +19,6 @@ from typing import Any
 
 from ixrs import topics
 from processors.partition import SharedCaches
-from processors.validate.net import parse_prefix
 from processors.views import outcome_for, step_for
 from replay import parallel
 from replay.adjout import AdjRibOut, SessionBook
@@ -28,12 +27,12 @@ from replay.moment import Moment, cut
 from replay.progress import Progress
 from replay.rebuild import Rebuilt, rebuild_partition
 from replay.render import (
+    JsonTexts,
     attributes_json,
-    outcome_json,
     peer_json,
     position_text,
+    prefix_key,
     reasons_json,
-    route_json,
     time_text,
 )
 from replay.source import LogSource, events
@@ -104,12 +103,8 @@ def rebuild_out(source: LogSource, moment: Moment, partitions: list[int] | None 
     return out
 
 
-def _key(prefix: str) -> tuple[int, int, int]:
-    net = parse_prefix(prefix)
-    return (net.version, net.value, net.length)
-
-
 def _adj_in(rebuilt: list[Rebuilt], clients: set[str] | None) -> Iterator[Row]:
+    texts = JsonTexts()
     for part in rebuilt:
         proc = part.processor
         for prefix, routes in proc.rib.routes.items():
@@ -119,32 +114,39 @@ def _adj_in(rebuilt: list[Rebuilt], clients: set[str] | None) -> Iterator[Row]:
                     continue
                 accepted, reasons, imported = proc.verdicts.get(prefix, {}).get(
                     key, (None, (), None))
-                record: dict[str, Any] = {
-                    "type": "adj-in", "client": peer_json(route.session), "prefix": prefix,
-                    "attributes": attributes_json(route.attributes),
-                    "accepted": accepted, "reasons": reasons_json(reasons),
-                }
+                line = (f'{{"type": "adj-in", "client": {texts.of(route.session, peer_json)}, '
+                        f'"prefix": "{prefix}", '
+                        f'"attributes": {texts.attributes(route.attributes)}, '
+                        f'"accepted": {json.dumps(accepted)}, '
+                        f'"reasons": {json.dumps(reasons_json(reasons))}')
                 if imported is not None and imported != route.attributes:
-                    record["imported"] = attributes_json(imported)  # as the import policy left it
-                yield (_address_key(ip), _key(prefix), key), json.dumps(record)
+                    # as the import policy left it
+                    line += f', "imported": {texts.attributes(imported)}'
+                yield (_address_key(ip), prefix_key(prefix), key), line + "}"
 
 
 def _decisions(rebuilt: list[Rebuilt], clients: set[str] | None) -> Iterator[Row]:
+    # Written as text around the shared parts' cached JSON (render.JsonTexts): the same few
+    # thousand routes are the best of most prefixes.
+    texts = JsonTexts()
     for part in rebuilt:
         proc = part.processor
         for prefix, decision in proc.decisions.items():
             if clients is None:
-                yield (_key(prefix),), json.dumps({
-                    "type": "decision", "prefix": prefix, "best": route_json(decision.best),
-                    "step": decision.step, "candidates": decision.candidates,
-                    "outcomes": [outcome_json(o) for o in decision.outcomes]})
+                outcomes = ", ".join(
+                    f'{{"client": "{o.client}", "route": {texts.route(o.route)}, '
+                    f'"step": "{o.step}"}}' for o in decision.outcomes)
+                yield (prefix_key(prefix),), (
+                    f'{{"type": "decision", "prefix": "{prefix}", '
+                    f'"best": {texts.route(decision.best)}, "step": "{decision.step}", '
+                    f'"candidates": {decision.candidates}, "outcomes": [{outcomes}]}}')
                 continue
             for ip in clients:
                 peer = proc.export.peer(ip)
                 if peer is None:
                     continue
                 route, attributes = outcome_for(decision, peer)
-                yield (_key(prefix), _address_key(ip)), json.dumps({
+                yield (prefix_key(prefix), _address_key(ip)), json.dumps({
                     "type": "decision", "prefix": prefix, "client": {"asn": peer.asn, "ip": ip},
                     "route": None if route is None else {
                         "from": peer_json(route.session),
@@ -161,7 +163,7 @@ def _adj_out(out: AdjRibOut, clients: set[str] | None) -> Iterator[dict[str, Any
     for rib in sorted(out.live(), key=lambda r: _address_key(r.session.peer_address)):
         if clients is not None and rib.session.peer_address not in clients:
             continue
-        for prefix in sorted(rib.routes, key=_key):
+        for prefix in sorted(rib.routes, key=prefix_key):
             sent = rib.routes[prefix]
             yield {"type": "adj-out", "client": peer_json(rib.session), "prefix": prefix,
                    "attributes": attributes_json(sent.attributes),
