@@ -46,6 +46,7 @@ class Rebuilt:
     partition: int
     processor: PartitionProcessor
     end: int = 0  # the first offset not applied: the cut
+    start: int = 0  # with since_us: the first offset of the period
     events: int = 0
     config_versions: list[str] = field(default_factory=list)  # in force, in order
 
@@ -53,9 +54,13 @@ class Rebuilt:
 def rebuild_partition(source: LogSource, history: History, partition: int, moment: Moment,
                       *, caches: SharedCaches | None = None, keep: Keep | None = None,
                       narrow: Narrow | None = None, on_output: OnOutput | None = None,
-                      progress: Progress | None = None, final_only: bool = False) -> Rebuilt:
+                      progress: Progress | None = None, final_only: bool = False,
+                      since_us: int | None = None) -> Rebuilt:
     """The partition at the moment. ``final_only``: only the state at the cut is wanted, not
-    the outputs on the way, so each prefix is decided once, at the end (see _Settling)."""
+    the outputs on the way, so each prefix is decided once, at the end (see _Settling).
+    ``since_us``: ``on_output`` hears only of the outputs of events from the first one
+    stamped later than this (a period's start, cut as a moment is); ``Rebuilt.start`` is
+    that event's offset."""
     topic = topics.ROUTES.name(source.prefix)
     records = _decoded(source, partition, keep, narrow)
     ahead: list[tuple[int, Any]] = []
@@ -71,16 +76,19 @@ def rebuild_partition(source: LogSource, history: History, partition: int, momen
     proc = kind(partition, start.imports, history.dataset, Stamper("replay"), start.exports,
                 history.policies, caches=caches if caches is not None else SharedCaches())
     rebuilt = Rebuilt(partition, proc, config_versions=[version])
+    started = since_us is None
     for offset, event in itertools.chain(ahead, records):
         if not moment.includes(topics.ROUTES.suffix, partition, offset, event):
             break
         rebuilt.end = offset + 1
         rebuilt.events += 1
+        if not started and event.header.event_time_us > since_us:  # type: ignore[operator]
+            started, rebuilt.start = True, offset
         if isinstance(event, _Skipped):
             continue  # it cannot concern the question asked (see `keep`)
         position = Position(topic, partition, offset)
         outputs = proc.handle(position, event)
-        if on_output is not None:
+        if on_output is not None and started:
             for out in outputs:
                 on_output(position, out)
         if isinstance(event, DataSetMarker) and event.kind == topics.CONFIG_MARKER \
@@ -88,6 +96,8 @@ def rebuild_partition(source: LogSource, history: History, partition: int, momen
             rebuilt.config_versions.append(event.version)
         if progress is not None:
             progress.add(event)
+    if not started:
+        rebuilt.start = rebuilt.end  # nothing in the period
     if isinstance(proc, _Settling):
         proc.settle()
     return rebuilt

@@ -114,15 +114,14 @@ def _verify_partition(source: LogSource, history: History, partition: int, from_
                       to_us: int, caches: SharedCaches, result: Verification,
                       named: dict[str, Decision], needed: set[str],
                       progress: Progress | None) -> None:
-    start = _first_after(source, partition, from_us)
     recomputed: dict[str, tuple[Position, Any]] = {}
 
     def on_output(position: Position, out: Output) -> None:
-        if position.offset >= start:
-            recomputed[out.event.event_id] = (position, out.event)
+        recomputed[out.event.event_id] = (position, out.event)
 
     rebuilt = rebuild_partition(source, history, partition, Moment(at_us=to_us), caches=caches,
-                                on_output=on_output, progress=progress)
+                                on_output=on_output, progress=progress, since_us=from_us)
+    start = rebuilt.start
     routes = topics.ROUTES.name(source.prefix)
     recorded: dict[str, list[tuple[str, Any]]] = {}
     for spec in (topics.VERDICTS, topics.DECISIONS):
@@ -159,17 +158,6 @@ def _verify_partition(source: LogSource, history: History, partition: int, from_
             "missing", f"{topics.VERDICTS.suffix if isinstance(event, Verdict) else 'decisions'}"
             f":{partition}", position_text(position),
             f"{type(event).__name__} {event_id}: the log gives it, it was never recorded"))
-
-
-def _first_after(source: LogSource, partition: int, from_us: int) -> int:
-    """The offset of the routes partition's first event stamped after ``from_us``."""
-    framing = source.framing
-    end = 0
-    for offset, value in source.records(topics.ROUTES, partition):
-        if framing.header(value).event_time_us > from_us:
-            return offset
-        end = offset + 1
-    return end
 
 
 _NO_HEADER = EventHeader("", 0, 0)
