@@ -17,6 +17,7 @@ read everywhere:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import struct
 from dataclasses import dataclass, replace
@@ -168,8 +169,11 @@ def _inserted(attributes: bytes, code: int, tlv: bytes) -> bytes:
 # --- BGP4MP ----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _endpoints(peer_ip: str, local_ip: str) -> bytes:
-    """Interface Index (0: unknown), Address Family, Peer IP, Local IP (§4.4.1)."""
+    """Interface Index (0: unknown), Address Family, Peer IP, Local IP (§4.4.1). Cached:
+    a session's every message has the same two ends, and parsing them costs more than
+    the rest of the record."""
     peer_version, peer = _packed(peer_ip)
     local_version, local = _packed(local_ip)
     if peer_version != local_version:

@@ -54,13 +54,19 @@ def update_records(source: LogSource, from_us: int, to_us: int,
     def inside(header: EventHeader) -> bool:
         return from_us < header.event_time_us <= to_us
 
+    ends: dict[tuple[Session, str], tuple[int, int, str, str, bool]] = {}
+
     def message(header: EventHeader, index: int, session: Session, raw: bytes,
                 sent: bool) -> None:
         version = header.config_version
-        subtype, body = mrt.bgp4mp_message(
-            session.peer_asn, local.asn(version), session.peer_address,
-            local.address(session, version), raw, sent=sent,
-            four_octet_as=local.four_octet_as(session))
+        found = ends.get((session, version))  # the same for every message of a session
+        if found is None:
+            found = ends[(session, version)] = (
+                session.peer_asn, local.asn(version), session.peer_address,
+                local.address(session, version), local.four_octet_as(session))
+        peer_as, local_as, peer_ip, local_ip, four_octet_as = found
+        subtype, body = mrt.bgp4mp_message(peer_as, local_as, peer_ip, local_ip, raw,
+                                           sent=sent, four_octet_as=four_octet_as)
         rows.append(((header.event_time_us, header.producer_id, header.seq, index),
                      mrt.record(header.event_time_us, mrt.MrtType.BGP4MP_ET, subtype, body)))
 
