@@ -6,6 +6,8 @@ when the other dies."""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from ixrs import topics
@@ -13,6 +15,7 @@ from schemas.events import Decision
 from tests.helpers import wait_for
 from tests.processors.pipeline import (
     GENERAL,
+    ROOT,
     Tail,
     by_id,
     produce,
@@ -65,6 +68,15 @@ def test_a_worker_killed_mid_stream_ends_with_the_decisions_of_an_uninterrupted_
         # the restarts resumed from saved state, not from the start of every partition
         assert "saved state of" in worker.text()
         print(f"{len(expected_decisions)} decisions, {duplicates} re-sent after the kills")
+
+        # The audit agrees: re-sent outputs are recognised duplicates, nothing diverges.
+        audit = subprocess.run(
+            [sys.executable, "-m", "ixrs", "replay", "--verify", "--from", "1970-01-01T00:00:00Z",
+             "--to", "now", "--bootstrap", broker.bootstrap, "--topic-prefix", topic_prefix],
+            capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-3000:]
+        assert "0 divergences" in audit.stderr
+        assert f"{duplicates} duplicates recognised" in audit.stderr
     finally:
         worker.stop()
         decisions.close()
