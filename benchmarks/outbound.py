@@ -13,6 +13,13 @@ made with the real decision process (processors/views.py) beforehand, each with 
 copy of the attributes, as Avro decoding gives them; they are applied in batches of
 `--batch`, and every client's queue is emptied after each batch, as a transport would.
 
+`--shape convergence` is instead the export side of the convergence benchmark
+(benchmarks/convergence): `--peers` injectors of `--per-peer` prefixes each (the full-table
+generator's attribute sets) and a monitor, all three clients of one update group; every
+decision is encoded as the worker writes it (prefixes of one input event sorted), then timed
+as the speaker spends it: decoding (the decisions thread), `Outbound.apply` per 5,000 and
+`take` (the loop), and one `SentUpdate` encoded per message written (`Speaker.record_sent`).
+
 Figures (CPU seconds: the machine is shared):
 - load: every prefix's first decision, each client told its new routes;
 - churn: a member re-announces 10 of its prefixes with a new MED, or withdraws them;
@@ -24,6 +31,7 @@ Figures (CPU seconds: the machine is shared):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import sys
 import time
@@ -33,15 +41,27 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ixrs.heap import tune_for_growing_state
 from processors.export import ExportPolicy
 from processors.views import decide_routes
+from schemas import codec
 from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
-from schemas.events import Decision, Epoch, EventHeader, Position, Route, Session
+from schemas.events import (
+    ClientOutcome,
+    Decision,
+    Epoch,
+    EventHeader,
+    Position,
+    Route,
+    SentUpdate,
+    Session,
+)
 from speaker.codec import IPV4_UNICAST, IPV6_UNICAST, Negotiated
 from speaker.outbound import Outbound
 from speaker.outbound.table import DecisionTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # benchmarks.convergence
 from decide import build_config  # the same clients as the decision benchmark
 
 DOWNSTREAM = [*range(21000, 21200), *range(196700, 196800)]
@@ -175,14 +195,128 @@ def traced(call: Callable[[], Any]) -> tuple[int, Any]:
     return used, result
 
 
+def convergence_decisions(peers: int, per_peer: int, seed: int = 1
+                          ) -> tuple[ExportPolicy, list[str], list[bytes]]:
+    """The policy, the client addresses and the encoded decisions of a convergence run."""
+    import tempfile
+    import uuid
+
+    from benchmarks.convergence import scenario
+    from ixrs.config import load_config
+    from ixrs.topics import partition_for
+
+    injectors = scenario.make_injectors(peers, per_peer, 1500, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        general, clients = scenario.write_rs_config(Path(tmp), injectors, peers * per_peer)
+        config = load_config(str(general), str(clients))
+    policy = ExportPolicy.from_config(config)
+    incarnation = str(uuid.UUID(int=seed))
+    worker = f"worker-{uuid.UUID(int=seed + 1)}"
+    version = "c" * 64
+    # Per injector: its UPDATEs (one attribute set each, up to 250 prefixes), read 16 at a
+    # time; a read becomes one input event per routes partition, decided in prefix order.
+    reads: list[list[tuple[Route, list[str]]]] = []
+    for n, inj in enumerate(injectors):
+        session = Session("speaker", inj.address, inj.asn, Epoch(incarnation, n + 1))
+        routes = []
+        for s in inj.table.sets:
+            attrs = Attributes(
+                origin=Origin.INCOMPLETE if s.origin == "ORIGIN_INCOMPLETE" else Origin.IGP,
+                as_path=(AsPathSegment(SegmentType.AS_SEQUENCE, (inj.asn, *s.path)),),
+                next_hop=inj.address, med=s.med, communities=s.communities,
+                large_communities=s.large_communities)
+            routes.append(Route(session, attrs, inj.address))
+        by_set: dict[int, list[str]] = {}
+        for prefix, index in zip(inj.table.prefixes, inj.table.set_of, strict=True):
+            by_set.setdefault(index, []).append(prefix)
+        updates = [(routes[i], ps[k:k + 250]) for i, ps in by_set.items()
+                   for k in range(0, len(ps), 250)]
+        reads.append([updates[k:k + 16] for k in range(0, len(updates), 16)])  # type: ignore[misc]
+    encoded: list[bytes] = []
+    offsets = [0] * 8
+    seq = 0
+    for batch in (r for group in zip(*reads, strict=False) for r in group):
+        parts: dict[int, dict[str, Route]] = {}
+        for route, prefixes in batch:  # type: ignore[misc]
+            for prefix in prefixes:
+                parts.setdefault(partition_for(prefix, 8), {})[prefix] = route
+        for partition, chosen in sorted(parts.items()):
+            position = Position("ixrs.routes", partition, offsets[partition])
+            offsets[partition] += 1
+            for prefix in sorted(chosen):
+                route = chosen[prefix]
+                made = decide_routes(prefix, [route], policy)
+                seq += 1
+                header = EventHeader(worker, seq, 1_764_200_000_000_000 + seq, version)
+                event = made.to_event(header, f"{position.event_id()}/{prefix}", position)
+                encoded.append(codec.encode(event))
+    return policy, [c.ip for c in config.clients], encoded
+
+
+def convergence(peers: int, per_peer: int, rounds: int) -> None:
+    made, (policy, addresses, encoded) = timed(lambda: convergence_decisions(peers, per_peer))
+    sample = codec.decode(encoded[0])
+    assert isinstance(sample, Decision) and sample.outcomes and isinstance(
+        sample.outcomes[0], ClientOutcome)
+    print(f"convergence: {peers} x {per_peer:,} prefixes, {len(addresses)} clients; "
+          f"{len(encoded):,} decisions made in {made:.0f} s")
+    tune_for_growing_state()  # the speaker's collector settings (ixrs.heap)
+    negotiated = Negotiated(four_octet_as=True, families=frozenset({IPV4_UNICAST}),
+                            route_refresh=True)
+    header = EventHeader("speaker-1", 0, 0)
+    sessions = {a: Session("speaker", a, 1, Epoch("incarnation-1", 1)) for a in addresses}
+    for _ in range(rounds):
+        # A fresh decoder state each round, as in a fresh speaker: the interning tables.
+        for table in codec_tables().values():
+            table.clear()
+        decode = codec.decode
+        start = time.process_time()
+        decoded = [decode(b) for b in encoded]
+        decoding = time.process_time() - start
+        outbound = Outbound(policy)
+        for address in addresses:
+            outbound.establish(address, negotiated)
+            outbound.take(address)
+        records: list[bytes] = []  # the SentUpdate records, in order, for the digest
+        start = time.process_time()
+        for i in range(0, len(decoded), 5000):
+            outbound.apply(decoded[i:i + 5000])
+            for address in addresses:
+                while taken := outbound.take(address, 64 * 1024):
+                    for message in taken:
+                        records.append(codec.encode_body(SentUpdate(
+                            header, sessions[address], message.raw, message.caused_by,
+                            str(message.kind))))
+        applying = time.process_time() - start
+        n = len(decoded)
+        digest = hashlib.sha256(b"".join(records)).hexdigest()[:16]
+        print(f"  decode {decoding:5.2f} s ({decoding / n * 1e6:4.1f} µs/decision)   "
+              f"apply+take+SentUpdate {applying:5.2f} s ({applying / n * 1e6:4.1f} µs/decision,"
+              f" {len(records):,} messages)   total {(decoding + applying) / n * 1e6:4.1f} µs"
+              f"   sent digest {digest}")
+
+
+def codec_tables() -> dict[str, dict[Any, Any]]:
+    from schemas import decoder
+
+    return decoder.tables(codec._DECODERS)  # type: ignore[arg-type]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shape", choices=("clients", "convergence"), default="clients")
+    parser.add_argument("--peers", type=int, default=2)
+    parser.add_argument("--per-peer", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--prefixes", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--custom", type=int, default=5)
     parser.add_argument("--churn", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
+    if args.shape == "convergence":
+        convergence(args.peers, args.per_peer, args.rounds)
+        return
     made, work = timed(lambda: Workload(args.prefixes, args.clients, args.custom, args.churn))
     print(
         f"{args.prefixes:,} prefixes, {args.clients} clients ({args.custom} custom, "

@@ -58,10 +58,12 @@ class PrefixCounter:
     def apply(self, announced: Iterable[str], withdrawn: Iterable[str]) -> Outcome:
         for prefix in withdrawn:
             self._prefixes[_family(prefix)].discard(prefix)
-        v4: list[str] = []
-        v6: list[str] = []
-        for prefix in announced:
-            (v6 if ":" in prefix else v4).append(prefix)
+        # Two comprehensions rather than one loop choosing a list per prefix: this runs for
+        # every prefix received.
+        announced = announced if isinstance(announced, (list, tuple)) else list(announced)
+        v4 = [prefix for prefix in announced if ":" not in prefix]
+        v6 = [prefix for prefix in announced if ":" in prefix] if len(v4) < len(announced) \
+            else []
         refused: list[str] = []
         over: tuple[str, int] | None = None
         for family, items in (("ipv4", v4), ("ipv6", v6)):

@@ -16,8 +16,13 @@ import zlib
 from collections.abc import Callable
 
 from schemas.attributes import Attributes
+from schemas.decoder import constructor
 from schemas.events import EventHeader, ReceivedRoutes, ReceivedUpdates, Session, UpdatePart
 from speaker.codec import Update
+
+# UpdatePart(...) without the frozen dataclass's __init__ (schemas.decoder.constructor): an
+# UPDATE of a table's makes one part per partition it touches, about one per two prefixes.
+_part = constructor(UpdatePart)
 
 
 def notes_of(update: Update) -> tuple[str, ...]:
@@ -58,7 +63,12 @@ def update_parts(update_seq: int, update: Update,
     for attrs, prefixes in update.announced():
         by_partition: dict[int, list[str]] = {}
         for prefix in prefixes:
-            by_partition.setdefault(crc32(prefix.encode()) % partitions, []).append(prefix)
+            partition = crc32(prefix.encode()) % partitions
+            found = by_partition.get(partition)  # not setdefault: it builds a list per prefix
+            if found is None:
+                by_partition[partition] = [prefix]
+            else:
+                found.append(prefix)
         groups.append((attrs, by_partition))
     withdrawn: dict[int, list[str]] = {}
     for prefix in update.withdrawals():
@@ -72,9 +82,8 @@ def update_parts(update_seq: int, update: Update,
         for attrs, by_partition in groups:
             announced = by_partition.get(partition)
             if announced:
-                out.append((partition, UpdatePart(update_seq, attrs, tuple(announced), gone,
-                                                  notes)))
+                out.append((partition, _part(update_seq, attrs, tuple(announced), gone, notes)))
                 gone = ()
         if gone:
-            out.append((partition, UpdatePart(update_seq, None, (), gone, notes)))
+            out.append((partition, _part(update_seq, None, (), gone, notes)))
     return out

@@ -51,6 +51,7 @@ class SessionRecord:
     counter: PrefixCounter | None = None
     families: tuple[str, ...] = ()
     four_octet_as: bool = True
+    local_address: str = ""  # our end of the TCP connection (MRT needs it)
     # UPDATEs of the current socket read, published together (Speaker.publish_received)
     pending: list[tuple[int, Update, bytes]] = field(default_factory=list)
 
@@ -136,7 +137,7 @@ class Speaker:
             info = NotificationInfo(sent, notification.code, notification.subcode,
                                     notification.data)
         change = SessionChange(self.stamper.header(), rec.session, state, previous, reason,
-                               info, "", rec.families, rec.four_octet_as)
+                               info, rec.local_address, rec.families, rec.four_octet_as)
         address = rec.session.peer_address
         self.publisher.produce(self._topic(topics.SESSIONS), change, address, 0)
         log.info("session %s AS%d: %s -> %s (%s)", address, rec.session.peer_asn,

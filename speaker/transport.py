@@ -74,6 +74,8 @@ class BgpProtocol(asyncio.Protocol):
                             self.hold_time, peer_as_check(client))
         self.conn = Connection(policy)
         self.rec = self.speaker.new_session(client, address)
+        local = transport.get_extra_info("sockname")
+        self.rec.local_address = canonical_address(local[0]) if local else ""
         self.speaker.connections.add(self)
         self._handle(self.conn.connection_made(now))
 

@@ -6,7 +6,7 @@ import socket
 import struct
 from collections.abc import Callable
 
-from speaker.codec.attributes import decode_attributes
+from speaker.codec.attributes import DecodedAttributes, decode_attributes
 from speaker.codec.capabilities import BgpRole, Capability, decode_capabilities
 from speaker.codec.errors import (
     BgpError,
@@ -114,6 +114,31 @@ def _update_error(subcode: int, reason: str) -> BgpError:
     return BgpError(ErrorCode.UPDATE_MESSAGE, subcode, b"", reason)
 
 
+# Decoded path attributes by their wire bytes. A table comes as tens of thousands of
+# UPDATEs over a few thousand attribute sets, and decoding them was a third of the per-UPDATE
+# work; found here, equal sets are also one object, which the event encoder's identity cache
+# then writes once. decode_attributes is a pure function of its three arguments; the session's
+# Negotiated is kept by identity (hashing it costs more than the lookup) and checked, so that a
+# reused id cannot match. Only attributes without MP_REACH/MP_UNREACH_NLRI are kept: those
+# carry the UPDATE's IPv6 prefixes, so they never recur. Bounded (about 1 KB an entry), started
+# again when full.
+_ATTRIBUTES: dict[tuple[bytes, int, bool], tuple[Negotiated, DecodedAttributes]] = {}
+_ATTRIBUTES_LIMIT = 16_384
+
+
+def _attributes(data: bytes, negotiated: Negotiated, body_nlri: bool) -> DecodedAttributes:
+    key = (bytes(data), id(negotiated), body_nlri)  # bytes() of bytes is the same object
+    hit = _ATTRIBUTES.get(key)
+    if hit is not None and hit[0] is negotiated:
+        return hit[1]
+    found = decode_attributes(data, negotiated, body_nlri)
+    if found.mp_reach is None and found.mp_unreach is None:
+        if len(_ATTRIBUTES) >= _ATTRIBUTES_LIMIT:
+            _ATTRIBUTES.clear()
+        _ATTRIBUTES[key] = (negotiated, found)
+    return found
+
+
 def decode_update(body: bytes, negotiated: Negotiated) -> Update:
     end = len(body)
     withdrawn_len = (body[0] << 8) | body[1]
@@ -131,7 +156,7 @@ def decode_update(body: bytes, negotiated: Negotiated) -> Update:
         raise _update_error(UpdateSubcode.INVALID_NETWORK_FIELD, str(exc)) from None
     if attrs_start == attrs_end and not nlri:
         return Update(withdrawn=withdrawn)
-    found = decode_attributes(body[attrs_start:attrs_end], negotiated, bool(nlri))
+    found = _attributes(body[attrs_start:attrs_end], negotiated, bool(nlri))
     return Update(
         withdrawn=withdrawn,
         attributes=found.attributes,

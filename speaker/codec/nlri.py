@@ -98,12 +98,30 @@ def is_ipv6(prefix: str) -> bool:
     return ":" in prefix
 
 
+# "/len" text -> len, and len -> its octet: encode_prefix runs for every prefix packed, and
+# these lookups take the place of isdigit(), int() and bytes((len,)) for canonical text.
+_LENGTH_OF = {str(n): n for n in range(129)}
+_LENGTH_OCTET = tuple(bytes((n,)) for n in range(129))
+_AF_INET = socket.AF_INET
+
+
 def encode_prefix(prefix: str, ipv6: bool) -> bytes:
     """The wire form of one prefix of the given family.
 
     Raises ValueError for text that is not a prefix of that family.
     """
     address, slash, length = prefix.partition("/")
+    plen = _LENGTH_OF.get(length)
+    if plen is not None and (":" in address) == ipv6 and (ipv6 or plen <= 32):
+        # Canonical text, the usual case; anything else takes the checks below.
+        try:
+            packed = socket.inet_pton(_AF_INET6 if ipv6 else _AF_INET, address)
+        except OSError:
+            raise ValueError(f"not a prefix: {prefix!r}") from None
+        chunk = packed[: _OCTETS[plen]]
+        if chunk and chunk[-1] & _HOST_BITS[plen]:
+            chunk = _cleared(chunk, plen)
+        return _LENGTH_OCTET[plen] + chunk
     if not slash or not length.isdigit() or (":" in address) != ipv6:
         raise ValueError(f"not an {'IPv6' if ipv6 else 'IPv4'} prefix: {prefix!r}")
     family, width = (_AF_INET6, 128) if ipv6 else (socket.AF_INET, 32)

@@ -36,7 +36,7 @@ from speaker.outbound.interning import Interner
 from speaker.outbound.messages import Kind, Outgoing
 from speaker.outbound.packing import SKIP, Override, Packer, Runs, Value
 from speaker.outbound.pending import DEFAULT_LIMIT, PendingQueue
-from speaker.outbound.table import DecisionTable
+from speaker.outbound.table import DecisionTable, removes
 from speaker.outbound.wire import VERSION_OF, carried_versions, version_of, wire_params
 
 
@@ -70,11 +70,25 @@ NOBODY: frozenset[str] = frozenset()
 _Moved = tuple[Client, dict[str, Attributes | None]]  # a client, and its old exceptions
 
 
+# client address -> the set of it alone: most decisions have one delta (the peer whose route
+# won gets none), and _named makes its set once per changed prefix.
+_ALONE: dict[str, frozenset[str]] = {}
+
+
 def _named(decision: Decision | None, styled: frozenset[str]) -> frozenset[str]:
     """The clients a decision has a delta for, and those its best route styles."""
     if decision is None or not decision.outcomes:
         return styled
-    return styled.union(o.client for o in decision.outcomes)
+    outcomes = decision.outcomes
+    if len(outcomes) == 1 and not styled:
+        client = outcomes[0].client
+        alone = _ALONE.get(client)
+        if alone is None:
+            if len(_ALONE) > 65_536:  # clients come and go: bounded, started again
+                _ALONE.clear()
+            alone = _ALONE[client] = frozenset((client,))
+        return alone
+    return styled.union(o.client for o in outcomes)
 
 
 class Outbound:
@@ -101,14 +115,22 @@ class Outbound:
         """Put the decisions in force, in order; queue every client's real changes."""
         causes: dict[str, str] = {}  # changed prefix -> id of the decision now in force
         previous: dict[str, Decision | None] = {}  # changed prefix -> decision before the batch
+        # changed prefix -> the decision now in force (None: none), what table.get says after
+        # this loop: the batch's own small dict, read below instead of the table's, which
+        # holds every prefix (a lookup there is mostly cache misses).
+        current: dict[str, Decision | None] = {}
         table = self.table
+        in_force = table.decisions.get
+        put = table.apply
         for decision in decisions:
             prefix = decision.prefix
-            old = table.get(prefix)
-            if table.apply(decision):
-                if prefix not in causes:
+            first = prefix not in causes
+            old = in_force(prefix) if first else None
+            if put(decision):
+                if first:
                     previous[prefix] = old
                 causes[prefix] = decision.event_id
+                current[prefix] = None if removes(decision) else decision
         if not causes:
             return Report()
         # Per changed prefix, the clients looked at one by one before the batch and now: those
@@ -116,20 +138,23 @@ class Outbound:
         named_then: dict[str, frozenset[str]] = {}
         named: dict[str, frozenset[str]] = {}
         styled = self._styled
+        styled_by = self._exporter.styled
         for prefix, old in previous.items():
             named_then[prefix] = _named(old, styled.get(prefix, NOBODY))
-            decision = table.get(prefix)
-            found = self._exporter.styled(decision)
+            decision = current[prefix]
+            found = styled_by(decision)
             if found:
                 styled[prefix] = found
-            else:
+            elif styled:
                 styled.pop(prefix, None)
             named[prefix] = _named(decision, found)
         output: dict[str, tuple[Outgoing, ...]] = {}
         for group in self.groups.values():
             group.full = None  # its causes may have changed even where its routes did not
-            self._advance(group, causes, named_then, named, output)
-        self._exporter.clear()
+            self._advance(group, causes, current, named_then, named, output)
+        # The exporter's memos outlive the batch (see Exporter.end_batch); _sweep and _forget
+        # clear them when what they rest on goes.
+        self._exporter.end_batch()
         self._sweep()
         return self._deliver(output)
 
@@ -137,16 +162,17 @@ class Outbound:
         self,
         group: UpdateGroup,
         causes: dict[str, str],
+        current: dict[str, Decision | None],
         named_then: dict[str, frozenset[str]],
         named: dict[str, frozenset[str]],
         output: dict[str, tuple[Outgoing, ...]],
     ) -> None:
-        """Bring one group and its members up to the decisions in force for `causes`, and
-        make their messages."""
+        """Bring one group and its members up to the decisions in force for `causes`
+        (`current`: the decision in force per prefix of `causes`), and make their messages."""
         versions = group.key.versions
         sent = group.sent
         members = group.members
-        get = self.table.decisions.get
+        get = current.__getitem__
         group_value = self._exporter.group_value
         client_value = self._exporter.client_value
         changes: dict[str, Value] = {}  # what every member without an override is sent
@@ -165,11 +191,17 @@ class Outbound:
                 changes[prefix] = new
             # Members named before (maybe an exception) or now are looked at one by one.
             named_before, named_now = named_then[prefix], named[prefix]
-            if not named_before and not named_now:
-                continue
+            if not named_before:
+                if not named_now:
+                    continue
+                names = named_now  # the usual case: no set made for the union
+            else:
+                names = named_before | named_now if named_now else named_before
             shared = changes.get(prefix, SKIP)
-            for address in sorted(a for a in named_before | named_now if a in members):
-                client = members[address]
+            for address in sorted(names) if len(names) > 1 else names:
+                client = members.get(address)
+                if client is None:
+                    continue
                 exceptions = client.exceptions
                 before = exceptions.get(prefix, old)  # a stored None is "nothing"
                 after = client_value(decision, client) if address in named_now else new
@@ -179,7 +211,10 @@ class Outbound:
                     exceptions[prefix] = after
                 mine: Override = SKIP if after is before else after
                 if mine is not shared:
-                    overrides.setdefault(address, {})[prefix] = mine
+                    member_changes = overrides.get(address)  # not setdefault: a dict per call
+                    if member_changes is None:
+                        member_changes = overrides[address] = {}
+                    member_changes[prefix] = mine
         if not changes and not overrides:
             return
         packer = Packer(group.key.wire, causes.__getitem__)
@@ -365,6 +400,7 @@ class Outbound:
         client.leave()
         if not client.group.members:
             del self.groups[client.group.key]
+            self._exporter.clear()  # its memos know groups by id
 
     def _new_group(self, key: GroupKey) -> UpdateGroup:
         group = UpdateGroup(key)
@@ -454,3 +490,7 @@ class Outbound:
     def _sweep(self) -> None:
         if self._pool.crowded():
             self._pool.sweep(self._stored())
+            # Values the exporter remembers may have left the pool: computed again, they must
+            # come out as the pool's objects, which values are compared by. (Sweeps come as
+            # the pool doubles: a table's load has a few.)
+            self._exporter.clear()

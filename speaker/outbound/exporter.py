@@ -13,9 +13,13 @@ but only under the configuration it decided with: after a reload (another ASN ma
 rules, a new client) a decision in force may name clients it has no delta for, so the
 outbound core looks at them one by one too.
 
-Within a batch, equal route attributes are computed once per profile and IP version, and
-the wire check once per attribute set and group: a batch's decisions often share their
-attribute sets (the prefixes of one UPDATE). `clear()` ends a batch.
+Equal route attributes are computed once per profile and IP version, and the wire check
+once per attribute set and group: a batch's decisions often share their attribute sets (the
+prefixes of one UPDATE), and so do the batches of a table (a few thousand attribute sets
+over a million prefixes). The memos know route attributes, exported values and groups by
+identity, so they hold the objects they know (ids stay unique) and are cleared whenever
+those may go: the owner calls `clear()` when the pool is swept (a value computed again must
+be the pool's object) and when a group is deleted; `end_batch()` only bounds their size.
 """
 
 from __future__ import annotations
@@ -36,25 +40,56 @@ if TYPE_CHECKING:
 
 _STYLE = frozenset({Request.PREPEND_PEER, Request.NO_EXPORT_PEER, Request.NO_ADVERTISE_PEER})
 NOBODY: frozenset[str] = frozenset()
+MEMO_LIMIT = 65_536  # entries per memo kept from one batch to the next
 
 
 class Exporter:
-    __slots__ = ("_exports", "_policy", "_pool", "_routes", "_settings", "_styled", "_wired")
+    __slots__ = (
+        "_exports", "_policy", "_pool", "_routes", "_seen", "_settings", "_styled", "_values",
+        "_wired",
+    )
 
     def __init__(self, policy: ExportPolicy, pool: Interner) -> None:
         self._policy = policy
         self._settings = policy.settings
         self._pool = pool
         self._routes: dict[Attributes, Attributes] = {}  # equal route attributes -> one
+        # id of route attributes as a decision holds them -> (them, the equal ones in
+        # _routes). Hashing an Attributes walks all its fields (a frozen dataclass does not
+        # keep its hash), twice per decision; a batch's decisions mostly hold the same few
+        # objects (the decoder interns them), so they are looked up by identity first. The
+        # entry keeps them alive, so the id is not reused while it is cached.
+        self._seen: dict[int, tuple[Attributes, Attributes]] = {}
         self._exports: dict[tuple[int, Profile, int], Attributes] = {}
         self._wired: dict[tuple[int, int, int], Attributes | None] = {}
         self._styled: dict[int, frozenset[str]] = {}
+        # (id of route attributes as a decision holds them, id of the group, IP version)
+        # -> group_value: one lookup per decision and group instead of three.
+        self._values: dict[tuple[int, int, int], Attributes | None] = {}
+
+    def end_batch(self) -> None:
+        """A batch of decisions was applied: the memos stay, up to a bound. Kept across
+        batches, a table's attribute sets are exported once instead of once per batch
+        (which, with batches of a few thousand decisions over a few thousand attribute
+        sets, was nearly once per decision)."""
+        if len(self._seen) > MEMO_LIMIT or len(self._values) > MEMO_LIMIT \
+                or len(self._wired) > MEMO_LIMIT or len(self._exports) > MEMO_LIMIT:
+            self.clear()
 
     def clear(self) -> None:
         self._routes.clear()
+        self._seen.clear()
         self._exports.clear()
         self._wired.clear()
         self._styled.clear()
+        self._values.clear()
+
+    def _route_attributes(self, attrs: Attributes) -> Attributes:
+        """The one object of the memos equal to a decision's route attributes."""
+        found = self._seen.get(id(attrs))
+        if found is None:
+            found = self._seen[id(attrs)] = (attrs, self._routes.setdefault(attrs, attrs))
+        return found[1]
 
     def styled(self, decision: Decision | None) -> frozenset[str]:
         """The clients (addresses) whose attributes a peer-scoped request on the decision's
@@ -62,7 +97,7 @@ class Exporter:
         best = decision.best if decision is not None else None
         if best is None:
             return NOBODY
-        route_attrs = self._routes.setdefault(best.attributes, best.attributes)
+        route_attrs = self._route_attributes(best.attributes)
         found = self._styled.get(id(route_attrs))
         if found is None:
             found = NOBODY
@@ -86,20 +121,35 @@ class Exporter:
         version = version_of(decision.prefix)
         if version not in group.key.versions:
             return None
-        route_attrs = self._routes.setdefault(best.attributes, best.attributes)
+        # Groups are known by id, as in _wired (the owner clears the memos when one goes);
+        # the attributes are kept alive by _seen.
+        key = (id(best.attributes), id(group), version)
+        if key in self._values:
+            return self._values[key]
+        route_attrs = self._route_attributes(best.attributes)
         profile = group.key.profile
-        key = (id(route_attrs), profile, version)
-        exported = self._exports.get(key)
+        export_key = (id(route_attrs), profile, version)
+        exported = self._exports.get(export_key)
         if exported is None:
             exported = self._pool(profile_attributes(best, profile, self._settings, version))
-            self._exports[key] = exported
-        return self._wire(exported, version, group)
+            self._exports[export_key] = exported
+        value = self._values[key] = self._wire(exported, version, group)
+        return value
 
     def client_value(self, decision: Decision, client: Client) -> Attributes | None:
         """What this client is sent for the decision (`outcome_for`), on the wire."""
         version = version_of(decision.prefix)
         if version not in client.group.key.versions:
             return None
+        ip = client.peer.ip
+        for outcome in decision.outcomes:
+            # A delta that gives the client nothing (most often: its own route is the only
+            # one) is None whatever outcome_for would look at first; said here, it costs no
+            # call.
+            if outcome.client == ip:
+                if outcome.route is None:
+                    return None
+                break
         _route, attrs = outcome_for(decision, client.peer)
         if attrs is None:
             return None

@@ -100,7 +100,7 @@ class Packer:
         else:
             packed = pack_announcements_traced(value, prefixes, self._wire)
         cause = self._cause
-        return [Outgoing(p.message, tuple(cause(x) for x in p.prefixes)) for p in packed]
+        return [Outgoing(p.message, tuple(map(cause, p.prefixes))) for p in packed]
 
     def run(self, runs: Runs, key: int) -> list[Outgoing]:
         found = self._shared.get(key)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from schemas.events import Decision
+from schemas.events import Decision, Position
 
 # (input topic, input partition) -> (highest input offset, prefixes decided at it)
 _Marks = dict[tuple[str, int], tuple[int, set[str]]]
@@ -30,11 +30,14 @@ def removes(decision: Decision) -> bool:
 class DecisionTable:
     """prefix -> the Decision in force, with an index of the clients that have deltas."""
 
-    __slots__ = ("_deltas", "_marks", "decisions", "duplicates")
+    __slots__ = ("_deltas", "_last", "_marks", "decisions", "duplicates")
 
     def __init__(self) -> None:
         self.decisions: dict[str, Decision] = {}
         self._marks: _Marks = {}
+        # (the Position of the last fresh decision, the prefixes decided at it): the mark of
+        # its source, as long as that mark is at its offset (fresh replaces both together)
+        self._last: tuple[Position, set[str]] | None = None
         # client address -> prefixes whose decision in force has a delta for it; what
         # makes a full table cost one pass over the group's table plus these.
         self._deltas: dict[str, set[str]] = {}
@@ -56,6 +59,16 @@ class DecisionTable:
     def fresh(self, decision: Decision) -> bool:
         """Whether the decision is new (not a re-emission); records it as seen."""
         position = decision.input
+        last = self._last
+        if last is not None and last[0] is position:
+            # The input of the decision before (the decoder gives the decisions of one input
+            # one Position object): its mark is the one at this very offset, found without
+            # building the source key and looking it up.
+            seen = last[1]
+            if decision.prefix in seen:
+                return False
+            seen.add(decision.prefix)
+            return True
         source = (position.topic, position.partition)
         mark = self._marks.get(source)
         if mark is not None:
@@ -64,8 +77,11 @@ class DecisionTable:
                 return False
             if position.offset == offset:
                 seen.add(decision.prefix)
+                self._last = (position, seen)
                 return True
-        self._marks[source] = (position.offset, {decision.prefix})
+        seen = {decision.prefix}
+        self._marks[source] = (position.offset, seen)
+        self._last = (position, seen)  # the mark of its source now
         return True
 
     def apply(self, decision: Decision) -> bool:
@@ -74,18 +90,23 @@ class DecisionTable:
             self.duplicates += 1
             return False
         prefix = decision.prefix
+        deltas = self._deltas
         old = self.decisions.get(prefix)
         if old is not None:
             for outcome in old.outcomes:
-                prefixes = self._deltas.get(outcome.client)
+                prefixes = deltas.get(outcome.client)
                 if prefixes is not None:
                     prefixes.discard(prefix)
                     if not prefixes:
-                        del self._deltas[outcome.client]
-        if removes(decision):
+                        del deltas[outcome.client]
+        if decision.best is None and not decision.outcomes:  # removes(decision)
             self.decisions.pop(prefix, None)
             return True
         self.decisions[prefix] = decision
         for outcome in decision.outcomes:
-            self._deltas.setdefault(outcome.client, set()).add(prefix)
+            # get first: setdefault would build an empty set for every delta
+            prefixes = deltas.get(outcome.client)
+            if prefixes is None:
+                prefixes = deltas[outcome.client] = set()
+            prefixes.add(prefix)
         return True

@@ -146,3 +146,20 @@ def test_small_prefixes_fill_the_gaps_big_ones_leave() -> None:
     messages = pack_announcements(ATTRS4, hosts + fillers, N)
     assert len(messages) == 4
     assert all(len(m) == N.max_message_size for m in messages)
+
+
+def test_attribute_blocks_remembered_by_identity_follow_the_session() -> None:
+    # Encoded attribute blocks are kept by the identity of the attributes and of the session
+    # parameters: the same attributes towards a 2-octet AS session get AS_TRANS/AS4_PATH.
+    two = Negotiated(four_octet_as=False)
+    for _round in range(2):
+        for negotiated in (N, two, N):
+            for message in pack_announcements(ATTRS4, ["203.0.113.0/24"], negotiated):
+                assert encode_attributes(ATTRS4, negotiated) in message
+    four = pack_announcements(ATTRS4, ["203.0.113.0/24"], N)
+    assert four != pack_announcements(ATTRS4, ["203.0.113.0/24"], two)
+    equal = replace(ATTRS4)  # equal, another object: same bytes
+    assert pack_announcements(equal, ["203.0.113.0/24"], N) == four
+    v6 = pack_announcements(ATTRS6, ["2001:db8:1::/48"], N)
+    assert v6 == pack_announcements(replace(ATTRS6), ["2001:db8:1::/48"], N)
+    assert encode_attributes(replace(ATTRS6, next_hop=None, next_hop_link_local=None), N) in v6[0]

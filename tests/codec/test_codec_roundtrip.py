@@ -90,3 +90,22 @@ def test_reader_splits_a_stream_fed_in_arbitrary_pieces(data: st.DataObject) -> 
         out.extend(reader)
     assert out == messages
     assert reader.buffered() == 0
+
+
+def test_path_attributes_decoded_again_are_the_same_and_follow_the_session() -> None:
+    # Decoded attributes are remembered by their bytes and the session's Negotiated (by
+    # identity): the same UPDATE from a 2-octet AS session reads its AS4_PATH.
+    from dataclasses import replace
+
+    from schemas.attributes import AsPathSegment, Attributes, SegmentType
+
+    attrs = Attributes(as_path=(AsPathSegment(SegmentType.AS_SEQUENCE, (65001, 4200000000)),),
+                       next_hop="192.0.2.1", communities=((65001, 1),))
+    update = Update(attributes=attrs, nlri=("203.0.113.0/24",))
+    four, two = Negotiated(), Negotiated(four_octet_as=False)
+    raw_four, raw_two = encode(update, four), encode(update, two)
+    first = decode(raw_four, four)
+    assert first == update and decode(raw_four, four).attributes is first.attributes
+    assert decode(raw_four, replace(four)) == update  # an equal Negotiated, another object
+    assert decode(raw_two, two) == update  # AS_TRANS in AS_PATH, the true ASN in AS4_PATH
+    assert decode(raw_two, four) != update  # read as 4-octet: AS_TRANS stays, AS4_PATH kept

@@ -81,3 +81,20 @@ def test_the_delta_index_follows_the_decision_in_force() -> None:
     assert table.deltas_for(B) == {PREFIX4}
     table.apply(feed.decide(PREFIX4, []))
     assert table.deltas_for(B) == frozenset()
+
+
+def test_the_input_of_the_decision_before_is_found_by_identity_and_still_ages() -> None:
+    # The decoder gives the decisions of one input one Position object, which the table
+    # recognises without a lookup; an older input that comes back is still a re-emission.
+    feed, table = Feed(POLICY), DecisionTable()
+    d1 = feed.decide(PREFIX4, [route(A)])
+    same_input = replace(d1, event_id=f"{d1.input.event_id()}/{OTHER}", prefix=OTHER)
+    assert table.apply(d1) and table.apply(same_input)
+    assert not table.apply(same_input) and not table.apply(d1)
+    newer = feed.decide(PREFIX4, [route(B)])
+    assert newer.input.offset > d1.input.offset
+    assert table.apply(newer)
+    assert not table.apply(replace(d1, input=d1.input))  # the older Position object
+    assert not table.apply(replace(d1, input=Position(TOPIC, d1.input.partition,
+                                                      d1.input.offset)))  # an equal one
+    assert table.get(PREFIX4) is newer
