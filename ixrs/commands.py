@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ixrs import prepare
+from ixrs import durable, prepare
 from ixrs.config import Client, RouteServerConfig, load_config
 from ixrs.config.deploy import Deploy, resolve_deploy
 from ixrs.embedded import EmbeddedBroker
@@ -84,16 +84,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     state_dir.mkdir(parents=True, exist_ok=True)
     with Supervisor() as sup:
         bootstrap = s.deploy.bootstrap
+        embedded = not bootstrap
         if not bootstrap:
             broker = EmbeddedBroker(log_path=state_dir / "broker.log")
             sup.start_broker(broker)
             bootstrap = broker.bootstrap
+            # Durable embedded mode: the log the last run archived, back at its offsets,
+            # before anything (the incarnation above all) is written to the new broker.
+            restored = durable.restore(bootstrap, s.deploy, state_dir)
+            if restored.records:
+                sup.say(f"archive: re-seeded {restored.records} records from "
+                        f"{durable.archive_dir(state_dir)}")
+            if restored.discarded_derived:
+                sup.say("state: discarded local state: the archive may lack the end of the "
+                        "log it was built from (the last run did not stop cleanly)")
         prepared = prepare.prepare_log(bootstrap, s.deploy, state_dir)
         prepare.publish_config(bootstrap, s.deploy, s.config, [s.general_path, s.clients_path])
         sup.say(f"broker: {bootstrap}")
         if prepared.discarded_from:
             sup.say(f"state: discarded local state of broker incarnation "
                     f"{prepared.discarded_from}")
+        if embedded:  # stopped after the roles, so that it copies what they wrote last
+            sup.spawn("archiver", _archiver_argv(bootstrap, s.deploy, state_dir), last=True)
         sup.spawn("speaker", _role_argv("speaker", args, bootstrap, s.deploy))
         for n in range(args.workers):
             sup.spawn(f"worker {n + 1}", _role_argv("worker", args, bootstrap, s.deploy))
@@ -115,17 +127,16 @@ def _role_argv(role: str, args: argparse.Namespace, bootstrap: str, deploy: Depl
     return argv
 
 
+def _archiver_argv(bootstrap: str, deploy: Deploy, state_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "ixrs", "archive", "--follow", "--bootstrap", bootstrap,
+            "--topic-prefix", deploy.topic_prefix, "--state-dir", deploy.state_dir,
+            "--out", str(durable.archive_dir(state_dir))]
+
+
 def _reload(args: argparse.Namespace, bootstrap: str) -> str:
     s = _settings(args)
     prepare.publish_config(bootstrap, s.deploy, s.config, [s.general_path, s.clients_path])
     return f"config: reloaded, version {s.config.version[:12]}"
-
-
-def _not_built(args: argparse.Namespace, issue: int, needs_kafka: bool = True) -> int:
-    if needs_kafka and not getattr(args, "archive", None):
-        _require_bootstrap(args, _deploy(args))
-    print(f"ixrs {args.command}: not built yet (issue #{issue})", file=sys.stderr)
-    return EXIT_RUNTIME
 
 
 def cmd_speaker(args: argparse.Namespace) -> int:
@@ -208,7 +219,8 @@ def cmd_load_irr(args: argparse.Namespace) -> int:
 
 
 def _log_source(args: argparse.Namespace) -> LogSource:
-    """Where replay, explain and verify read the log: Kafka (the archive: issue 9)."""
+    """Where replay, explain, verify and MRT export read the log: the archive given by
+    --archive (no broker needed), else Kafka."""
     from ixrs.eventlog import framing_for
     from ixrs.heap import tune_for_growing_state
     from replay.source import KafkaSource
@@ -217,10 +229,12 @@ def _log_source(args: argparse.Namespace) -> LogSource:
     # settings spare it traversing that growing state again and again.
     tune_for_growing_state()
     deploy = _deploy(args)
+    framing = framing_for(deploy.schema_registry)
     if getattr(args, "archive", None):
-        raise UsageError("--archive: reading an archive is not built yet (issue #9)")
-    return KafkaSource(_require_bootstrap(args, deploy), deploy.topic_prefix,
-                       framing_for(deploy.schema_registry))
+        from replay.archive import ArchiveSource
+
+        return ArchiveSource(Path(args.archive), deploy.topic_prefix, framing)
+    return KafkaSource(_require_bootstrap(args, deploy), deploy.topic_prefix, framing)
 
 
 def _moment(args: argparse.Namespace) -> Moment:
@@ -309,11 +323,60 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_mrt(args: argparse.Namespace) -> int:
-    return _not_built(args, 9)
+    """MRT (RFC 6396) export: ``rib`` (TABLE_DUMP_V2), ``updates`` (BGP4MP_ET); docs/mrt.md."""
+    import time
+
+    from replay.history import History
+    from replay.mrt_export import write_records
+    from replay.mrt_rib import RibSummary, rib_records
+    from replay.mrt_updates import UpdatesSummary, update_records
+    from replay.progress import Progress
+
+    if args.mrt_command == "updates" and args.to < args.from_:
+        raise UsageError("updates: --to is before --from")
+    source = _log_source(args)
+    if args.mrt_command == "updates":
+        done = UpdatesSummary()
+        write_records(args.output, update_records(source, args.from_, args.to, done))
+        print(f"mrt updates: {done.received} received, {done.sent} sent messages, "
+              f"{done.state_changes} state changes -> {args.output}", file=sys.stderr)
+        return EXIT_OK
+    moment = _moment(args)
+    clients = None
+    if args.client is not None:  # named in the configuration in force at the moment
+        history = History(source)
+        clients = _select_clients(history.config(history.version_at(moment)), args.client)
+    summary, progress = RibSummary(), Progress("mrt")
+    write_records(args.output, rib_records(source, moment, clients, time.time_ns() // 1000,
+                                           summary, progress))
+    progress.finish()
+    print(f"mrt rib: {summary.view}: {summary.prefixes} prefixes, {summary.entries} entries, "
+          f"{summary.peers} peers -> {args.output}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
-    return _not_built(args, 9)
+    import signal
+    import threading
+
+    from ixrs.eventlog import framing_for
+    from replay.archive_writer import Archiver
+
+    deploy = _deploy(args)
+    bootstrap = _require_bootstrap(args, deploy)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # --follow: stop, copy to the end, close
+        signal.signal(sig, lambda _s, _f: stop.set())
+    # `ixrs run` passes SIGHUP (reload) on to its roles; an archiver has nothing to reload.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    archiver = Archiver(bootstrap, deploy.topic_prefix, framing_for(deploy.schema_registry),
+                        Path(args.out))
+    resumed = sum(1 for offset in archiver.counts.resumed.values() if offset)
+    print(f"archive: {args.out}: {len(archiver.parts)} partitions, {resumed} resumed",
+          flush=True)
+    counts = archiver.run(args.follow, stop)
+    print(f"archive: {counts.records} records in {counts.files} new files", flush=True)
+    return EXIT_OK
 
 
 def _select_clients(config: RouteServerConfig, spec: str | None) -> list[Client]:

@@ -29,6 +29,7 @@ class Supervisor:
         self._on_reload: Callable[[], None] | None = None
         self._previous: dict[int, object] = {}
         self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self._last: set[str] = set()  # stopped after the others, before the broker
         self._readers: list[threading.Thread] = []
         self.board = Board()
         self.console = Console(self.board)
@@ -40,16 +41,11 @@ class Supervisor:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for child in self._children.values():
-            if child.poll() is None:
-                child.terminate()
-        for name, child in self._children.items():
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                print(f"ixrs: {name} did not stop in time; killing it", file=sys.stderr)
-                child.kill()
-                child.wait()
+        first = {n: c for n, c in self._children.items() if n not in self._last}
+        self._stop_children(first, 15)
+        # The archiver copies what the other roles wrote until they stopped: its drain to
+        # the end of the log may take a while behind a fast writer.
+        self._stop_children({n: c for n, c in self._children.items() if n in self._last}, 120)
         for reader in self._readers:
             reader.join(5)  # the children are gone: their pipes are at their end
         self.console.close()
@@ -57,6 +53,19 @@ class Supervisor:
             self._broker.stop()
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _stop_children(children: dict[str, subprocess.Popen[bytes]], timeout: float) -> None:
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+        for name, child in children.items():
+            try:
+                child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                print(f"ixrs: {name} did not stop in time; killing it", file=sys.stderr)
+                child.kill()
+                child.wait()
 
     def _request_stop(self, _sig: int, _frame: FrameType | None) -> None:
         self._stop.set()
@@ -68,13 +77,16 @@ class Supervisor:
         broker.start()
         self._broker = broker
 
-    def spawn(self, name: str, argv: list[str]) -> None:
-        """Start a role as a child process that dies with us."""
+    def spawn(self, name: str, argv: list[str], last: bool = False) -> None:
+        """Start a role as a child process that dies with us; one started ``last`` is
+        stopped after the others (and before the broker)."""
         # Its own process group, as the broker's: terminal signals reach ixrs only, which
         # passes them on in order (roles first, then the broker).
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                  preexec_fn=die_with_parent, process_group=0)
         self._children[name] = child
+        if last:
+            self._last.add(name)
         reader = threading.Thread(target=self._relay, args=(name, child), daemon=True,
                                   name=f"{name} stdout")
         reader.start()

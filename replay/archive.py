@@ -45,7 +45,7 @@ class ArchiveSource:
         first = max([i for i, (offset, _p) in enumerate(files) if offset <= start], default=0)
         for _offset, path in files[first:]:
             data = path.read_bytes()
-            header = read_header(data)
+            header = read_header(data, path)
             if header is None:
                 continue  # being begun by a running archiver
             for record, _end in blocks(data, header):

@@ -239,12 +239,12 @@ class Header:
     end: int  # where the first block starts
 
 
-def read_header(data: bytes | memoryview) -> Header | None:
+def read_header(data: bytes | memoryview, path: Path) -> Header | None:
     """The container header, or None if the file is too short to hold one."""
     if len(data) < len(OCF_MAGIC) and OCF_MAGIC.startswith(bytes(data)):
         return None  # cut short while its header was written
     if bytes(data[:4]) != OCF_MAGIC:
-        raise ValueError("not an Avro container file")  # not ours: never cut or removed
+        raise RuntimeError(f"{path}: not an Avro container file")  # never cut nor removed
     try:
         pos, meta = 4, {}
         while True:
@@ -290,7 +290,7 @@ def read_file(path: Path) -> tuple[list[Entry], int]:
     """The whole records of a file, and the size of the file's whole part (0: not even a
     header)."""
     data = path.read_bytes()
-    header = read_header(data)
+    header = read_header(data, path)
     if header is None:
         return [], 0
     entries, end = [], header.end

@@ -18,6 +18,7 @@ embedded mode needs to know whether the archive holds everything the workers saw
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from replay.archive_format import (
 )
 
 CLEAN = "CLEAN"
+LOCK = ".lock"
 HOUR_US = 3_600_000_000
 
 
@@ -125,6 +127,14 @@ class Archiver:
                  limits: Limits | None = None, clock: Callable[[], float] = time.monotonic
                  ) -> None:
         self.bootstrap, self.out = bootstrap, out
+        out.mkdir(parents=True, exist_ok=True)
+        # Two archivers appending to one directory would interleave files: one at a time.
+        self._lock = (out / LOCK).open("w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise RuntimeError(f"{out}: another archiver is writing to it") from None
         self.counts = Counts()
         self.parts: dict[tuple[str, int], PartitionArchive] = {}
         limits = limits or Limits()
@@ -146,11 +156,14 @@ class Archiver:
             at_end = self._copy(until_end=not follow, stop=stop)
             if follow:  # a fresh reader learns the ends from its first fetches
                 at_end = self._copy(until_end=True, stop=threading.Event())
+            for part in self.parts.values():
+                part.close()
+            if at_end:
+                (self.out / CLEAN).write_text("the last archiver stopped at the end of the log\n")
         finally:
             for part in self.parts.values():
                 part.close()
-        if at_end:
-            (self.out / CLEAN).write_text("the last archiver stopped at the end of the log\n")
+            self._lock.close()  # and with it the lock
         return self.counts
 
     def _copy(self, until_end: bool, stop: threading.Event) -> bool:

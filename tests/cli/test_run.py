@@ -58,8 +58,8 @@ def test_run_starts_the_broker_and_stops_it_on_signal(tmp_path: Path, sig: int) 
         line = _broker_line(out)
         assert line.startswith("broker: 127.0.0.1:")
         assert _line(out, "bgp: ").startswith("bgp: 127.0.0.1:")
-        kids = wait_for(lambda: (lambda k: k if len(k) == 3 else None)(children(proc.pid)), 10,
-                        "the broker, speaker and worker children")
+        kids = wait_for(lambda: (lambda k: k if len(k) == 4 else None)(children(proc.pid)), 10,
+                        "the broker, archiver, speaker and worker children")
         proc.send_signal(sig)
         assert proc.wait(30) == 0
         for pid in kids:
@@ -91,8 +91,8 @@ def test_children_die_with_a_killed_run(tmp_path: Path) -> None:
     out = tmp_path / "out.txt"
     proc = _start(_run_args(tmp_path / "state"), out)
     _line(out, "bgp: ")
-    kids = wait_for(lambda: (lambda k: k if len(k) == 3 else None)(children(proc.pid)), 10,
-                    "the broker, speaker and worker children")
+    kids = wait_for(lambda: (lambda k: k if len(k) == 4 else None)(children(proc.pid)), 10,
+                    "the broker, archiver, speaker and worker children")
     proc.kill()  # SIGKILL: no cleanup code of ours runs
     proc.wait()
     for pid in kids:
