@@ -139,6 +139,12 @@ class Worker:
         else:
             resume = loaded.offset  # the group is behind: skip what the state already holds
         store.save(proc, resume)
+        if not self.unsaved:
+            # Every partition's state is saved as of now (this one just was, the others
+            # have nothing unsaved): the save interval starts here. Otherwise the first
+            # batch after start-up would save again at once what it changed, a third of a
+            # backlog on the worker benchmark, seconds after this save.
+            self.saved_at = time.monotonic()
         # stdout, as the other lifecycle lines: faust's logging setup hides INFO records
         print(f"worker: partition {partition} resumes at offset {resume}, "
               + ("rebuilt from the log" if loaded is None
@@ -219,6 +225,21 @@ class Worker:
             self._save(partition)
         self.unsaved.clear()
         self.saved_at = now
+
+    def save_all(self) -> None:
+        """On stopping: every unsaved partition's state, after all outputs are flushed (the
+        state must never be ahead of the outputs in the log)."""
+        if not self.processors:
+            return
+        try:
+            self.flush()
+        except Exception as err:  # the broker may be gone: keep the older state then
+            log.warning("not saving on stop, outputs not flushed: %s", err)
+            return
+        # every partition held: a batch cut short by the stop is not in `unsaved` yet
+        for partition in sorted(self.processors):
+            self._save(partition)
+        self.unsaved.clear()
 
     def _save(self, partition: int) -> None:
         proc, store = self.processors.get(partition), self.stores.get(partition)
@@ -341,5 +362,8 @@ def run_worker(
     signal.signal(signal.SIGHUP, on_sighup)
     print("worker: started", flush=True)
     Reporter("worker", worker.status).run_in_thread(threading.Event())
-    faust_worker.execute_from_commandline()
+    try:
+        faust_worker.execute_from_commandline()
+    finally:
+        worker.save_all()  # a clean stop resumes where it stopped, not 30 s earlier
     return 0
