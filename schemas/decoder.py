@@ -41,7 +41,12 @@ from schemas.compiling import PRIMITIVES, SchemaCompiler
 # origin, the outputs of one input event): 18.4 -> 15 µs per decision in a table's stream.
 INTERNED = frozenset({"ixrs.Attributes", "ixrs.Session", "ixrs.Route", "ixrs.ClientOutcome",
                       "ixrs.Position"})
-INTERN_LIMIT = 65_536  # entries per table; a full one is started again
+# Entries per table; a full one is started again. Sized for several full tables' attribute
+# sets (a 1M-route log of three peers holds about 71,000): a table that overflows is
+# cleared again and again, every set is walked and built anew, and every cache downstream
+# that goes by identity misses. The objects are the ones the RIBs hold anyway; a table
+# costs its keys and slots, about 250 bytes an entry.
+INTERN_LIMIT = 262_144
 HEAD = 96  # octets a record is looked up by before it is walked
 PER_HEAD = 8  # records remembered per head
 

@@ -106,7 +106,7 @@ class Batch:
         return _new(Facts, (net, blackhole, state if performed else None, irr))
 
 
-BATCH_CACHE_SIZE = 32_768  # batches kept per PolicyData: tens of MB; a miss costs one Batch()
+BATCH_CACHE_SIZE = 131_072  # batches kept per PolicyData; a miss costs one Batch() (~30 µs)
 
 
 def batch_of(policy: ClientPolicy, attrs: Attributes, data: PolicyData) -> Batch:
@@ -118,7 +118,7 @@ def batch_of(policy: ClientPolicy, attrs: Attributes, data: PolicyData) -> Batch
     `schemas.attributes.interned`), so equal ones are one object. A hit is checked to be
     these very objects, since an id can be reused once its object is gone; an equal but
     distinct set only misses. Held by `data`, so a new data-set version starts afresh. The
-    oldest entry goes first when full (dicts keep insertion order).
+    oldest entry goes first when full.
     """
     cache = data._batches
     key = (id(policy), id(attrs))
@@ -126,7 +126,10 @@ def batch_of(policy: ClientPolicy, attrs: Attributes, data: PolicyData) -> Batch
     if found is not None and found.attrs is attrs and found.policy is policy:
         return found  # type: ignore[no-any-return]
     if len(cache) >= BATCH_CACHE_SIZE:
-        del cache[next(iter(cache))]
+        # popitem, not `del cache[next(iter(cache))]`: after many deletions at its front a
+        # plain dict's first key is found by walking past every deleted slot (18 µs a
+        # miss on a 1M-route replay).
+        cache.popitem(last=False)
     found = cache[key] = Batch(policy, attrs, data)
     return found
 

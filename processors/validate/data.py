@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -36,7 +37,9 @@ class PolicyData:
     # client's data-set references. They depend on these data sets, so they live here and
     # go with them: `init=False` makes every new PolicyData (`with_*`, `replace`) start
     # empty, whatever it is built from. Keys hold their policy, so its id is never reused.
-    _batches: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)
+    # validate.context.batch_of's cache; ordered, so that the oldest entry goes in O(1)
+    _batches: OrderedDict[Any, Any] = field(default_factory=OrderedDict, init=False,
+                                            repr=False)
     _refs: dict[ClientPolicy, tuple[DataSetRef, ...]] = field(
         default_factory=dict, init=False, repr=False
     )
