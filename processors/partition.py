@@ -59,6 +59,8 @@ DataSetLoader = Callable[[str, str, str], DataSet]
 PolicyLoader = Callable[[str], "Policies"]
 
 
+_NO_ROUTES: dict[PeerKey, RibRoute] = {}  # read only: a prefix with no routes
+_NO_OFFERS: dict[PeerKey, Offer] = {}  # read only: a prefix with no candidates
 _MEMO_LIMIT = 100_000  # entries of either memo; a full one is started again
 _DATA_KEPT = 8  # combinations of data-set versions shared; each may hold a VRP set
 
@@ -141,7 +143,16 @@ class PartitionProcessor:
     def _routes(self, position: Position, change: RoutesChange) -> list[Output]:
         if self.rib.stale(change.session):
             return []  # a late event of a session or incarnation that is gone
-        changed = self._forget(self.rib.apply_routes(change))
+        changed = self.rib.apply_routes(change)
+        # Only a withdrawn prefix, or one of a session this event replaced, can have lost a
+        # route: an announced prefix keeps every route it had (this session's is replaced,
+        # not removed), and outcomes and candidates only exist for routes in the
+        # Adj-RIB-In, so it has nothing to forget. Sparing _forget() the announcements
+        # (set operations in C) saves a table a look at two more dicts per prefix.
+        announced: set[str] = set()
+        for group in change.announced:
+            announced.update(group.prefixes)
+        self._forget(changed - announced)
         verdict = judge(change, position, self.stamper.header(), self.policy, self.data)
         if verdict is None:
             return self._decide(position, changed)
@@ -153,21 +164,33 @@ class PartitionProcessor:
         """Record a verdict's outcomes and the candidates it makes or unmakes."""
         key = peer_key(session)
         touched: set[str] = set()
+        verdicts, offers = self.verdicts, self.offers
         for group in verdict.groups:
             attributes = None if group.attributes is None else interned(group.attributes)
             offer = None
             if group.accepted and not group.reasons and attributes is not None:
                 offer = self._offer(session, attributes)
+            # Per prefix, this loop is the hot path of a table: the outcome is one tuple per
+            # group (immutable, so its prefixes share it), and a prefix's dict is made only
+            # when it has none (setdefault(prefix, {}) builds an empty dict every time).
+            outcome = (group.accepted, group.reasons, attributes)
             for prefix in group.prefixes:
-                self.verdicts.setdefault(prefix, {})[key] = (group.accepted, group.reasons,
-                                                            attributes)
+                known = verdicts.get(prefix)
+                if known is None:
+                    verdicts[prefix] = {key: outcome}
+                else:
+                    known[key] = outcome
+                candidates = offers.get(prefix)
                 if offer is not None:
-                    self.offers.setdefault(prefix, {})[key] = offer
-                elif (candidates := self.offers.get(prefix)) is not None:
+                    if candidates is None:
+                        offers[prefix] = {key: offer}
+                    else:
+                        candidates[key] = offer
+                elif candidates is not None:
                     candidates.pop(key, None)
                     if not candidates:
-                        del self.offers[prefix]
-                touched.add(prefix)
+                        del offers[prefix]
+            touched.update(group.prefixes)
         return touched
 
     def _offer(self, session: Session, attributes: Attributes) -> Offer:
@@ -192,12 +215,15 @@ class PartitionProcessor:
 
     def _forget(self, prefixes: set[str]) -> set[str]:
         """Drop the outcomes and candidates of routes that left the Adj-RIB-In."""
+        routes = self.rib.routes
         for prefix in prefixes:
-            present = self.rib.routes.get(prefix, {})
+            present = routes.get(prefix, _NO_ROUTES)
             for table in (self.verdicts, self.offers):
                 known = table.get(prefix)
                 if known is None:
                     continue
+                if known.keys() <= present.keys():
+                    continue  # all still have their route (an announcement): one C-level test
                 for key in [k for k in known if k not in present]:
                     del known[key]
                 if not known:
@@ -205,22 +231,27 @@ class PartitionProcessor:
         return prefixes
 
     def _decide(self, position: Position, prefixes: set[str]) -> list[Output]:
-        out = []
+        out: list[Output] = []
         input_id = position.event_id()
         self.dirty |= prefixes
+        # Once per changed prefix (a table's every route): the state, the stamper and the
+        # policy version are looked up once per call instead of once per prefix.
+        offers, decisions, decision_of = self.offers, self.decisions, self._decision
+        header, version = self.stamper.header, self.policy.version
         for prefix in sorted(prefixes):
-            candidates = self.offers.get(prefix, {})
-            previous = self.decisions.get(prefix)
+            candidates = offers.get(prefix, _NO_OFFERS)
+            previous = decisions.get(prefix)
             if not candidates and previous is None:
                 continue
-            decision = self._decision(prefix, candidates)
+            decision = decision_of(prefix, candidates)
             if decision == previous:
                 continue
             if candidates:
-                self.decisions[prefix] = decision
+                decisions[prefix] = decision
             else:
-                del self.decisions[prefix]  # the Decision with no best withdraws it
-            event = decision.to_event(self._header(), f"{input_id}/{prefix}", position)
+                del decisions[prefix]  # the Decision with no best withdraws it
+            # header(version) is _header(): the partition's configuration version
+            event = decision.to_event(header(version), f"{input_id}/{prefix}", position)
             out.append(Output(topics.DECISIONS, prefix, event))
         return out
 
@@ -228,7 +259,10 @@ class PartitionProcessor:
         """decide_prefix(), memoised by candidate set: the prefixes of a table that share
         their candidates (same peers, same attribute sets: one origin AS, typically) are
         decided once. The result depends on the offers and the IP version only."""
-        key = (":" in prefix, *sorted(map(id, candidates.values())))
+        offers = candidates.values()
+        # one candidate (a table's first client, any churned prefix's usual case) needs no sort
+        key = ((":" in prefix, id(next(iter(offers)))) if len(offers) == 1
+               else (":" in prefix, *sorted(map(id, offers))))
         memo = self.caches.decisions
         hit = memo.get(key)
         if hit is not None:

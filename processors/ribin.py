@@ -86,12 +86,20 @@ class AdjRibIn:
                 changed.add(prefix)
                 if not candidates:
                     del self.routes[prefix]
+        routes = self.routes
         for update_seq, attributes, prefixes in change.announced:
             route = RibRoute(session, attributes, update_seq)  # interned by routes_change
+            # Once per announced prefix: a prefix's dict is made only when it has none
+            # (setdefault(prefix, {}) builds one every time), and the sets take the
+            # prefixes in one call.
             for prefix in prefixes:
-                self.routes.setdefault(prefix, {})[key] = route
-                mine.add(prefix)
-                changed.add(prefix)
+                candidates = routes.get(prefix)
+                if candidates is None:
+                    routes[prefix] = {key: route}
+                else:
+                    candidates[key] = route
+            mine.update(prefixes)
+            changed.update(prefixes)
         return changed
 
     def _session_change(self, event: SessionChange) -> set[str]:

@@ -33,6 +33,20 @@ from schemas.compiling import SchemaCompiler
 CACHED = frozenset({"ixrs.Attributes", "ixrs.Session", "ixrs.Route", "ixrs.Position"})
 CACHE_LIMIT = 65_536  # objects per cache; a full cache is started again
 
+# String fields with few distinct values, written once per event (a worker writes a Decision
+# per changed prefix): their encodings (length and octets) are kept by value, so that each
+# is a dict lookup instead of encoding, measuring and looking up a length. Equal strings
+# encode equally, so a hit is exact. Kept to fields whose values repeat: prefixes and ids
+# would only fill the cache.
+CACHED_STRINGS = frozenset({
+    ("ixrs.EventHeader", "producer_id"),
+    ("ixrs.EventHeader", "config_version"),
+    ("ixrs.Decision", "step"),
+    ("ixrs.ClientOutcome", "client"),
+    ("ixrs.ClientOutcome", "step"),
+})
+STRING_CACHE_LIMIT = 4_096  # distinct values kept; a full cache is started again
+
 
 
 def zigzag(n: int) -> bytes:
@@ -64,6 +78,21 @@ def write_long(n: int, out: bytearray) -> None:
     out += _LAST[n]
 
 Encoder = Callable[[Any], bytes]
+
+
+def _string_writer() -> tuple[dict[str, bytes], Callable[[str], bytes]]:
+    """A cache of string encodings by value, and the function that fills it on a miss."""
+    cache: dict[str, bytes] = {}
+
+    def encoded(text: str) -> bytes:
+        data = text.encode()
+        value = zigzag(len(data)) + data
+        if len(cache) >= STRING_CACHE_LIMIT:
+            cache.clear()
+        cache[text] = value
+        return value
+
+    return cache, encoded
 
 
 class _Compiler(SchemaCompiler):
@@ -166,7 +195,18 @@ class _Compiler(SchemaCompiler):
         for f in schema["fields"]:
             v = self.var()
             lines.append(f"{ind}{v} = {expr}.{f['name']}")
-            self.emit(f["type"], v, lines, ind, stack)
+            if f["type"] == "string" and (schema["name"], f["name"]) in CACHED_STRINGS:
+                self.cached_string(v, lines, ind)
+            else:
+                self.emit(f["type"], v, lines, ind, stack)
+
+    def cached_string(self, expr: str, lines: list[str], ind: str) -> None:
+        """A string field of CACHED_STRINGS: its encoding looked up by value."""
+        if "_S" not in self.globals:
+            self.globals["_S"], self.globals["_S_miss"] = _string_writer()
+        data = self.var()
+        lines.append(f"{ind}{data} = _S.get({expr})")
+        lines.append(f"{ind}out += _S_miss({expr}) if {data} is None else {data}")
 
     def cached_function(self, schema: dict[str, Any], func: str, stack: tuple[str, ...]) -> None:
         cache = f"_C_{self.ident(schema['name'])}"

@@ -10,7 +10,8 @@ value needs four octets (type 0x02), as BIRD encodes `(rt, a, b)`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from operator import attrgetter
 from typing import TypeVar
 
 from ixrs.config.communities import CommunityPattern, CommunitySet
@@ -70,15 +71,36 @@ class Tags:
     def apply(self, attrs: Attributes) -> Attributes:
         if not self:
             return attrs
-        return replace(
-            attrs,
-            communities=_union(attrs.communities, self.std),
-            large_communities=_union(attrs.large_communities, self.lrg),
-            ext_communities=_union(attrs.ext_communities, self.ext),
+        # Field by field (once per attribute set and outcome: dataclasses.replace() costs
+        # more than the unions); _ATTRIBUTE_FIELDS checks the order at import.
+        (origin, as_path, next_hop, next_hop_link_local, med, local_pref, atomic_aggregate,
+         aggregator, communities, ext_communities, large_communities, otc,
+         unknown) = _attribute_values(attrs)
+        return Attributes(
+            origin, as_path, next_hop, next_hop_link_local, med, local_pref, atomic_aggregate,
+            aggregator, _union(communities, self.std), _union(ext_communities, self.ext),
+            _union(large_communities, self.lrg), otc, unknown,
         )
 
 
 NO_TAGS = Tags()
+
+# The fields of Attributes in their order, for copies made field by field (Tags.apply,
+# policy.with_local_pref). This fails at import if Attributes gains or reorders a field.
+_ATTRIBUTE_FIELDS = (
+    "origin", "as_path", "next_hop", "next_hop_link_local", "med", "local_pref",
+    "atomic_aggregate", "aggregator", "communities", "ext_communities", "large_communities",
+    "otc", "unknown",
+)
+assert tuple(f.name for f in fields(Attributes)) == _ATTRIBUTE_FIELDS, (
+    "Tags.apply and policy.with_local_pref copy Attributes field by field")
+_attribute_values = attrgetter(*_ATTRIBUTE_FIELDS)
+
+
+def with_local_pref(attrs: Attributes, local_pref: int | None) -> Attributes:
+    """replace(attrs, local_pref=local_pref), field by field (see _ATTRIBUTE_FIELDS)."""
+    values = _attribute_values(attrs)
+    return Attributes(*values[:5], local_pref, *values[6:])
 
 V = TypeVar("V")
 

@@ -27,7 +27,13 @@ from dataclasses import replace
 
 from processors.validate.blackhole import apply_policy
 from processors.validate.client import DEFAULT_LOCAL_PREF, ClientPolicy, IrrPolicy, RpkiPolicy
-from processors.validate.communities import GRACEFUL_SHUTDOWN, NO_TAGS, Tags, rfc8097
+from processors.validate.communities import (
+    GRACEFUL_SHUTDOWN,
+    NO_TAGS,
+    Tags,
+    rfc8097,
+    with_local_pref,
+)
 from processors.validate.irr import VALIDATED_BY_ROAS, VALIDATED_BY_WHITE_LIST, IrrFacts
 from processors.validate.reasons import AFTER_CHECKS, IRR_TAGS_AT, RPKI_TAGS_AT, Step
 from schemas.attributes import Attributes
@@ -65,7 +71,7 @@ def import_attributes(
         assert policy.tagging is not None
         attrs = policy.tagging.tags(first_failure.code).apply(attrs)
         local_pref = TAGGED_LOCAL_PREF
-    return replace(attrs, local_pref=local_pref)
+    return with_local_pref(attrs, local_pref)  # replace(), without its cost per field
 
 
 def _irr_tags(policy: IrrPolicy, irr: IrrFacts) -> Tags:

@@ -61,6 +61,46 @@ def test_the_net_change_is_the_parts_applied_in_order(parts: list[UpdatePart]) -
     assert seqs == sorted(seqs)
 
 
+def _last_part_wins(parts: list[UpdatePart]) -> tuple[tuple[str, ...], list[tuple[object, ...]]]:
+    """The net change as routes_change() works it out in general, prefix by prefix (its
+    shortcut for reads that name no prefix twice must give exactly this)."""
+    last: dict[str, int] = {}
+    for index, p in enumerate(parts):
+        for prefix in p.withdrawn:
+            last[prefix] = -1
+        if p.attributes is not None:
+            for prefix in p.announced:
+                last[prefix] = index
+    withdrawn = tuple(prefix for prefix, i in last.items() if i < 0)
+    announced = []
+    for index, p in enumerate(parts):
+        kept = tuple(x for x in p.announced if last[x] == index) if p.attributes else ()
+        if kept:
+            announced.append((p.update_seq, p.attributes, kept))
+    return withdrawn, announced
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(part, min_size=2, max_size=6), st.booleans())
+def test_the_net_change_is_exactly_the_last_part_winning(parts: list[UpdatePart],
+                                                        distinct: bool) -> None:
+    parts = [UpdatePart(i, p.attributes, p.announced, p.withdrawn) for i, p in enumerate(parts)]
+    if distinct:  # the usual read: no prefix named twice (routes_change's shortcut)
+        taken: set[str] = set()
+        kept = []
+        for p in parts:
+            withdrawn = tuple(x for x in p.withdrawn if x not in taken)
+            taken.update(withdrawn)
+            announced = tuple(x for x in p.announced if x not in taken)
+            taken.update(announced if p.attributes is not None else ())
+            kept.append(UpdatePart(p.update_seq, p.attributes, announced, withdrawn))
+        parts = kept
+    change = routes_change(ReceivedUpdates(HEADER, SESSION, tuple(parts)))
+    withdrawn, announced = _last_part_wins(parts)
+    assert change.withdrawn == withdrawn
+    assert [tuple(a) for a in change.announced] == announced
+
+
 def test_an_older_single_update_event_is_one_part() -> None:
     event = ReceivedRoutes(HEADER, SESSION, 7, ATTRIBUTES[0], (PREFIXES[0],), (PREFIXES[1],))
     change = routes_change(event)

@@ -196,6 +196,18 @@ def test_reasons_do_not_depend_on_the_order_of_the_checks(
 
 
 @FAST
+@given(any_route, prefixes, st.sampled_from(["reject", "tag", "tag_and_reject"]))
+def test_the_screened_chain_gives_exactly_what_its_checks_give_one_by_one(
+    attrs: Attributes, texts: list[str], mode: str
+) -> None:
+    # validate() screens CHAIN's per-prefix checks in one loop (chain._all_pass) and runs
+    # them only when one may fail; any other sequence of checks, even an equal list, is run
+    # check by check. Same groups, in the same order, with the same reasons and attributes.
+    screened = validate(policy(mode), attrs, texts, DATA)
+    assert screened == validate(policy(mode), attrs, texts, DATA, list(CHAIN))
+
+
+@FAST
 @given(any_route, prefixes)
 def test_every_prefix_gets_exactly_one_verdict(attrs: Attributes, texts: list[str]) -> None:
     groups = validate(policy("reject"), attrs, texts, DATA)
