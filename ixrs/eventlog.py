@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
 
 from schemas import codec
+from schemas.decoder import constructor
 from schemas.events import EventHeader
 
 
@@ -69,7 +70,12 @@ class Stamper:
         than the stamper's (a partition that has not reached the new version's marker)."""
         seq, self._seq = self._seq, self._seq + 1
         version = self.config_version if config_version is None else config_version
-        return EventHeader(self.producer_id, seq, self._clock(), version)
+        return _new_header(self.producer_id, seq, self._clock(), version)
+
+
+# One header per event (a worker stamps a Decision per decided prefix): built by slot
+# setters, in half the time of the frozen dataclass's __init__.
+_new_header = constructor(EventHeader)
 
 
 def producer_config(bootstrap: str, **extra: Any) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from typing import Any
 from processors.decide import Selection, Step, decide
 from processors.export import ExportPolicy, Offer, Peer, export_attributes
 from schemas.attributes import Attributes
+from schemas.decoder import constructor
 from schemas.events import ClientOutcome, Decision, EventHeader, Position, Route
 
 
@@ -55,16 +56,13 @@ class PrefixDecision:
     outcomes: tuple[ClientOutcome, ...]  # sorted by client address text
 
     def to_event(self, header: EventHeader, event_id: str, position: Position) -> Decision:
-        return Decision(
-            header,
-            event_id,
-            position,
-            self.prefix,
-            self.best,
-            self.step,
-            self.candidates,
-            self.outcomes,
-        )
+        return _new_decision(header, event_id, position, self.prefix, self.best, self.step,
+                             self.candidates, self.outcomes)
+
+
+# One Decision per decided prefix: built by slot setters, in half the time of the frozen
+# dataclass's __init__ (schemas.decoder.constructor).
+_new_decision = constructor(Decision)
 
 
 # dict first: isinstance() then settles the usual case without the slower ABC check.
