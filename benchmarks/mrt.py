@@ -34,9 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from ixrs import admin, prepare, topics  # noqa: E402
-from ixrs.config import load_config  # noqa: E402
-from ixrs.config.deploy import Deploy  # noqa: E402
+from ixrs import topics  # noqa: E402
 from ixrs.embedded import EmbeddedBroker  # noqa: E402
 from ixrs.eventlog import EventProducer, SingleObjectFraming, Stamper  # noqa: E402
 from schemas.events import (  # noqa: E402
@@ -51,9 +49,8 @@ from schemas.events import (  # noqa: E402
 from speaker.codec import Update, encode  # noqa: E402
 from speaker.codec.negotiated import Negotiated  # noqa: E402
 from tests.processors.pipeline import (  # noqa: E402
-    CLIENTS,
-    GENERAL,
     as_reads,
+    example_topics,
     table_stream,
 )
 
@@ -135,11 +132,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
-        admin.ensure_topics(broker.bootstrap, PREFIX, PARTITIONS)
-        config = load_config(str(GENERAL), str(CLIENTS))
-        prepare.publish_config(broker.bootstrap, Deploy(topic_prefix=PREFIX,
-                                                        partitions=PARTITIONS),
-                               config, [str(GENERAL), str(CLIENTS)])
+        example_topics(broker.bootstrap, PREFIX, PARTITIONS)
         entries, sent, prefixes = fill(broker.bootstrap, args.updates)
         print(f"log: {entries:,} RIB entries (3 clients), {sent:,} sent to AS20003, "
               f"{prefixes:,} prefixes in UPDATEs, {PARTITIONS} partitions")

@@ -29,14 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from ixrs import admin, prepare  # noqa: E402
-from ixrs.config import load_config  # noqa: E402
-from ixrs.config.deploy import Deploy  # noqa: E402
 from ixrs.embedded import EmbeddedBroker  # noqa: E402
 from tests.processors.pipeline import (  # noqa: E402
-    CLIENTS,
-    GENERAL,
     as_reads,
+    example_topics,
     produce,
     table_stream,
 )
@@ -65,11 +61,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     with EmbeddedBroker() as broker:
-        admin.ensure_topics(broker.bootstrap, PREFIX, PARTITIONS)
-        config = load_config(str(GENERAL), str(CLIENTS))
-        prepare.publish_config(broker.bootstrap, Deploy(topic_prefix=PREFIX,
-                                                        partitions=PARTITIONS),
-                               config, [str(GENERAL), str(CLIENTS)])
+        example_topics(broker.bootstrap, PREFIX, PARTITIONS)
         stream = table_stream(args.updates, PARTITIONS, args.seed, 10)
         prefixes = sorted({p for _partition, event in stream for p in event.announced})
         produce(broker.bootstrap, PREFIX, as_reads(stream, 1000))

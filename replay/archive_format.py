@@ -52,16 +52,8 @@ def avro_long(n: int) -> bytes:
     return bytes(out)
 
 
-def read_long(data: bytes | memoryview, pos: int) -> tuple[int, int]:
-    """The Avro long at ``pos`` and the position after it."""
-    shift = result = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return (result >> 1) ^ -(result & 1), pos
-        shift += 7
+# The Avro long at ``pos`` and the position after it: the codec's own reader.
+read_long = codec.read_avro_long
 
 
 def avro_bytes(data: bytes) -> bytes:

@@ -232,7 +232,7 @@ def event_class(data: bytes) -> type | None:
     return found[0].cls if found else None
 
 
-def _long(data: bytes, pos: int) -> tuple[int, int]:
+def read_avro_long(data: bytes | memoryview, pos: int) -> tuple[int, int]:
     """An Avro long (zig-zag varint) at ``pos``: its value and the position after it."""
     shift = result = 0
     while True:
@@ -249,10 +249,10 @@ def peek_header(body: bytes | memoryview, start: int = 0) -> events.EventHeader:
     readers that skip most records but must know when each was stamped."""
     data = bytes(body[start:start + 512])
     try:
-        size, pos = _long(data, 0)
+        size, pos = read_avro_long(data, 0)
         producer = data[pos:pos + size].decode()
-        seq, pos = _long(data, pos + size)
-        when, pos = _long(data, pos)
+        seq, pos = read_avro_long(data, pos + size)
+        when, pos = read_avro_long(data, pos)
     except (IndexError, UnicodeDecodeError) as err:
         raise DecodeError(f"no event header: {err}") from err
     return events.EventHeader(producer, seq, when)

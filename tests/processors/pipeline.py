@@ -151,6 +151,16 @@ def _attributes(rng: random.Random, address: str, asn: int) -> Attributes:
                       as_path=(AsPathSegment(SegmentType.AS_SEQUENCE, path),))
 
 
+def example_topics(bootstrap: str, prefix: str, partitions: int) -> None:
+    """The topics, and examples/'s configuration published as `ixrs run` publishes it (with
+    its marker in every routes partition): a log ready for a synthetic stream."""
+    from ixrs import admin, prepare
+
+    admin.ensure_topics(bootstrap, prefix, partitions)
+    prepare.publish_config(bootstrap, Deploy(topic_prefix=prefix, partitions=partitions),
+                           load_config(str(GENERAL), str(CLIENTS)), [str(GENERAL), str(CLIENTS)])
+
+
 def produce(bootstrap: str, prefix: str,
             stream: list[tuple[int, ReceivedRoutes]] | list[tuple[int, ReceivedUpdates]]
             ) -> None:
