@@ -69,12 +69,12 @@ def _run(broker, prefix: str, workdir: Path, count: int,  # type: ignore[no-unty
 
 
 def test_one_worker_and_two_workers_give_the_same_decisions(broker, tmp_path: Path) -> None:
-    stream = route_stream(8_000, PARTITIONS, seed=6)
+    stream = route_stream(3_000, PARTITIONS, seed=6)
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
     one = _run(broker, "one.", tmp_path / "one", 1, stream)
     two = _run(broker, "two.", tmp_path / "two", 2, stream)
-    assert len(one) > 1_000
+    assert len(one) > 500
     assert one.keys() == two.keys(), "the same decision ids from one worker as from two"
     differing = [k for k in one if one[k] != two[k]]
     assert not differing, [(k, f, getattr(one[k], f), getattr(two[k], f))
