@@ -234,14 +234,10 @@ def event_class(data: bytes) -> type | None:
 
 def read_avro_long(data: bytes | memoryview, pos: int) -> tuple[int, int]:
     """An Avro long (zig-zag varint) at ``pos``: its value and the position after it."""
-    shift = result = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return (result >> 1) ^ -(result & 1), pos
-        shift += 7
+    first = data[pos]
+    if first < 0x80:
+        return (first >> 1) ^ -(first & 1), pos + 1
+    return decoder.read_long(data, pos + 1, first)  # type: ignore[arg-type]
 
 
 def peek_header(body: bytes | memoryview, start: int = 0) -> events.EventHeader:

@@ -12,7 +12,7 @@ from ixrs.timespec import format_time
 from schemas.attributes import Attributes, Origin
 from speaker.codec import Update
 from tests.processors.test_worker import pipeline  # noqa: F401  (the fixture)
-from tests.replay.test_replay_state import Rib, _path
+from tests.replay.test_replay_state import _path, sender_and_receiver
 from tests.speaker.bgpclient import BgpTestClient
 from tests.speaker.conftest import ROOT
 
@@ -30,17 +30,9 @@ def _without_bootstrap(common: list[str]) -> list[str]:
 def test_replay_and_explain_from_the_archive_equal_those_from_kafka(
         pipeline, tmp_path: Path) -> None:  # noqa: F811
     speaker, common = pipeline
-    sender = BgpTestClient("127.0.0.2", speaker.address, 20002)
-    sender.establish()
+    sender, receiver, rib = sender_and_receiver(speaker)
     other = BgpTestClient("127.0.0.4", speaker.address, 196615)
     other.establish()
-    receiver = BgpTestClient("127.0.0.3", speaker.address, 20003)
-    receiver.establish()
-    rib = Rib(receiver)
-    good = Attributes(origin=Origin.IGP, next_hop="127.0.0.2", as_path=_path(20002, 3333),
-                      communities=((65000, 1),))
-    sender.announce(Update(attributes=good, nlri=("185.50.0.0/24", "185.50.1.0/24")))
-    sender.announce(Update(attributes=good, nlri=("10.99.0.0/16",)))  # a bogon: filtered
     other.announce(Update(attributes=Attributes(origin=Origin.IGP, next_hop="127.0.0.4",
                                                 as_path=_path(196615, 49544, 3333)),
                           nlri=("185.50.0.0/24",)))

@@ -56,8 +56,9 @@ class Rib:
                 self.client.keepalive()
 
 
-def test_replay_at_two_moments_matches_what_the_client_was_sent(pipeline) -> None:  # noqa: F811
-    speaker, common = pipeline
+def sender_and_receiver(speaker: Any) -> tuple[BgpTestClient, BgpTestClient, Rib]:
+    """AS20002 (127.0.0.2) announcing two routes and a bogon; AS20003 (127.0.0.3) and what
+    it is sent."""
     sender = BgpTestClient("127.0.0.2", speaker.address, 20002)
     sender.establish()
     receiver = BgpTestClient("127.0.0.3", speaker.address, 20003)
@@ -67,6 +68,12 @@ def test_replay_at_two_moments_matches_what_the_client_was_sent(pipeline) -> Non
                       communities=((65000, 1),))
     sender.announce(Update(attributes=good, nlri=("185.50.0.0/24", "185.50.1.0/24")))
     sender.announce(Update(attributes=good, nlri=("10.99.0.0/16",)))  # a bogon: filtered
+    return sender, receiver, rib
+
+
+def test_replay_at_two_moments_matches_what_the_client_was_sent(pipeline) -> None:  # noqa: F811
+    speaker, common = pipeline
+    sender, receiver, rib = sender_and_receiver(speaker)
     rib.until(lambda r: {"185.50.0.0/24", "185.50.1.0/24"} <= set(r))
     first = time.time_ns() // 1000
     first_rib = dict(rib.routes)
