@@ -64,12 +64,15 @@ class SessionBook:
     four_octet_as: dict[SessionId, bool] = field(default_factory=dict)
     down: set[SessionId] = field(default_factory=set)
     incarnations: dict[str, str] = field(default_factory=dict)
+    local_addresses: dict[SessionId, str] = field(default_factory=dict)  # our end (MRT)
 
     def apply(self, event: object) -> None:
         if not isinstance(event, SessionChange):
             return
         key = session_id(event.session)
         self.incarnations[event.session.speaker_id] = event.session.epoch.incarnation
+        if event.local_address:
+            self.local_addresses[key] = event.local_address
         if event.state == SessionState.ESTABLISHED:
             self.four_octet_as[key] = event.four_octet_as
         elif event.previous_state == SessionState.ESTABLISHED:

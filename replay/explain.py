@@ -231,8 +231,8 @@ def _sent(story: Story, source: LogSource, moment: Moment, ip: str, prefix: str)
     for offset, value in source.records(topics.SENT, partition):
         kind = framing.event_class(value)
         if needle not in value and b"borr" not in value and kind is SentUpdate:
-            if not moment.includes(topics.SENT.suffix, partition, offset, _Stamp(
-                    framing.header(value))):
+            if not moment.admits(topics.SENT.suffix, partition, offset,
+                                 framing.header(value).event_time_us):
                 break
             end = offset + 1
             continue
@@ -264,13 +264,6 @@ def _sent(story: Story, source: LogSource, moment: Moment, ip: str, prefix: str)
                 story.sent.append({**base, "event": "announced",
                                    "attributes": attributes_json(attributes)})
     story.read[f"{topics.SENT.suffix}:{partition}"] = end
-
-
-class _Stamp:
-    __slots__ = ("header",)
-
-    def __init__(self, header: Any) -> None:
-        self.header = header
 
 
 def story_text(story: Story) -> str:

@@ -49,13 +49,16 @@ class Moment:
     def includes(self, topic: str, partition: int, offset: int, event: Any) -> bool:
         """Whether the event at this offset is before the cut. Call it in log order and stop
         at the first False: what follows is outside the moment too."""
+        header = getattr(event, "header", None)
+        return self.admits(topic, partition, offset,
+                           None if header is None else header.event_time_us)
+
+    def admits(self, topic: str, partition: int, offset: int, stamp_us: int | None) -> bool:
+        """includes() for a record known by its offset and stamp only (read undecoded)."""
         end = self.offsets.get((topic, partition))
         if end is not None:
             return offset < end
-        if self.at_us is None:
-            return True
-        header = getattr(event, "header", None)
-        return header is None or header.event_time_us <= self.at_us
+        return self.at_us is None or stamp_us is None or stamp_us <= self.at_us
 
     def describe(self) -> str:
         if self.at_us is not None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ixrs import topics
 from ixrs.config import RouteServerConfig
-from replay.adjout import SessionBook, SessionId, session_id
+from replay.adjout import SessionBook, session_id
 from replay.history import History
 from replay.source import LogSource, events
 from schemas.events import Session, SessionChange
@@ -33,15 +33,12 @@ class SessionLog:
 
     changes: list[SessionChange] = field(default_factory=list)
     book: SessionBook = field(default_factory=SessionBook)
-    local_addresses: dict[SessionId, str] = field(default_factory=dict)
 
     def apply(self, event: object) -> None:
         if not isinstance(event, SessionChange):
             return  # PeerNotice: a refused connection, no session
         self.changes.append(event)
         self.book.apply(event)
-        if event.local_address:
-            self.local_addresses[session_id(event.session)] = event.local_address
 
 
 def read_sessions(source: LogSource) -> SessionLog:
@@ -80,7 +77,7 @@ class LocalSide:
 
     def address(self, session: Session, version: str = "") -> str:
         """The route server's address on this session, of the peer's address family."""
-        recorded = self.sessions.local_addresses.get(session_id(session), "")
+        recorded = self.sessions.book.local_addresses.get(session_id(session), "")
         ipv6 = ":" in session.peer_address
         if recorded and (":" in recorded) == ipv6:
             return recorded

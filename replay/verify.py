@@ -106,7 +106,7 @@ def verify(source: LogSource, from_us: int, to_us: int,
     book = session_book(source, Moment(at_us=to_us))
     for where, event in sent:
         result.compared["sent"] += 1
-        result.divergences += _check_sent(event, where, history, book, decisions)
+        result.divergences.extend(_check_sent(event, where, history, book, decisions))
     return result
 
 
@@ -193,12 +193,7 @@ def _sent_in(source: LogSource, from_us: int, to_us: int) -> list[tuple[str, Sen
 
 
 def _check_sent(event: SentUpdate, where: str, history: History, book: SessionBook,
-                decisions: dict[str, Decision]) -> list[Divergence]:
-    return list(_sent_divergences(event, where, history, book, decisions))
-
-
-def _sent_divergences(event: SentUpdate, where: str, history: History, book: SessionBook,
-                      decisions: dict[str, Decision]) -> Iterator[Divergence]:
+              decisions: dict[str, Decision]) -> Iterator[Divergence]:
     message = decode(event.raw, book.negotiated(event.session))
     if not isinstance(message, Update):
         return
