@@ -222,12 +222,12 @@ def _log_source(args: argparse.Namespace) -> LogSource:
     """Where replay, explain, verify and MRT export read the log: the archive given by
     --archive (no broker needed), else Kafka."""
     from ixrs.eventlog import framing_for
-    from ixrs.heap import tune_for_growing_state
+    from ixrs.heap import collect_nothing
     from replay.source import KafkaSource
 
-    # A replay builds the partitions' state as a worker does, and the same collector
-    # settings spare it traversing that growing state again and again.
-    tune_for_growing_state()
+    # A replay builds the partitions' state as a worker does, keeps it to the end and exits:
+    # the collector would traverse that growing state again and again to free nothing.
+    collect_nothing()
     deploy = _deploy(args)
     framing = framing_for(deploy.schema_registry)
     if getattr(args, "archive", None):

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import heapq
 import ipaddress
 import json
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from replay.render import (
     attributes_json,
     peer_json,
     position_text,
-    prefix_key,
+    prefix_rank,
     reasons_json,
     time_text,
 )
@@ -41,7 +40,11 @@ from schemas.events import Position
 WHAT = ("adj-in", "decisions", "adj-out")
 
 
-Row = tuple[tuple[Any, ...], str]  # (sort key, JSON line)
+Row = tuple[Any, str]  # (sort key, JSON line)
+# A process's rows of one kind, sorted: their keys, and their lines joined by newlines. One
+# string crosses the pipe from a replay process in a fraction of the time a list of lines
+# does, and the parent's merge of the processes' shares is then one sort of presorted runs.
+Sorted = tuple[list[Any], str]
 
 
 def replay_lines(source: LogSource, moment: Moment, what: tuple[str, ...],
@@ -54,7 +57,7 @@ def replay_lines(source: LogSource, moment: Moment, what: tuple[str, ...],
     if progress is not None:
         progress.parts = count
 
-    def task(partitions: list[int], progress: Progress | None) -> dict[str, list[Row]]:
+    def task(partitions: list[int], progress: Progress | None) -> dict[str, Sorted]:
         history = History(source)  # each process reads the configuration with its own client
         caches = SharedCaches()  # as in a worker: memos shared by the partitions
         rebuilt = []
@@ -63,11 +66,11 @@ def replay_lines(source: LogSource, moment: Moment, what: tuple[str, ...],
                                              progress=progress, final_only=True))
             if progress is not None:
                 progress.done_parts += 1
-        rows: dict[str, list[Row]] = {}
+        rows: dict[str, Sorted] = {}
         if "adj-in" in what:
-            rows["adj-in"] = sorted(_adj_in(rebuilt, clients))
+            rows["adj-in"] = _sorted(_adj_in(rebuilt, clients))
         if "decisions" in what:
-            rows["decisions"] = sorted(_decisions(rebuilt, clients))
+            rows["decisions"] = _sorted(_decisions(rebuilt, clients))
         return rows
 
     needs_routes = "adj-in" in what or "decisions" in what
@@ -76,11 +79,27 @@ def replay_lines(source: LogSource, moment: Moment, what: tuple[str, ...],
         meanwhile=(lambda: rebuild_out(source, moment)) if "adj-out" in what else None)
     for kind in ("adj-in", "decisions"):
         if kind in what:
-            for _key, line in heapq.merge(*(r[kind] for r in results)):
-                yield line
+            yield from _merged([r[kind] for r in results])
     if out is not None:
-        for record in _adj_out(out, clients):
-            yield json.dumps(record)
+        yield from _adj_out(out, clients)
+
+
+def _sorted(rows: Iterator[Row]) -> Sorted:
+    ordered = sorted(rows)
+    return [key for key, _line in ordered], "\n".join(line for _key, line in ordered)
+
+
+def _merged(shares: list[Sorted]) -> Iterator[str]:
+    """The lines of every share in key order."""
+    if len(shares) == 1:
+        text = shares[0][1]
+        return iter(text.split("\n") if text else ())
+    keys = [key for share_keys, _text in shares for key in share_keys]
+    lines = [line for _keys, text in shares if text for line in text.split("\n")]
+    # sorted() finds the presorted runs and merges them, comparing keys only (in C), and
+    # keeps the shares' order among equal keys
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return (lines[i] for i in order)
 
 
 def session_book(source: LogSource, moment: Moment) -> SessionBook:
@@ -105,6 +124,10 @@ def rebuild_out(source: LogSource, moment: Moment, partitions: list[int] | None 
 
 def _adj_in(rebuilt: list[Rebuilt], clients: set[str] | None) -> Iterator[Row]:
     texts = JsonTexts()
+    # an outcome's reasons are one tuple shared by its group's prefixes (and often by the
+    # groups of the same attribute set): their text is made once per tuple
+    verdicts: dict[tuple[object, int], tuple[object, str]] = {}
+    addresses: dict[str, tuple[int, int]] = {}  # a client's sort key, by its address
     for part in rebuilt:
         proc = part.processor
         for prefix, routes in proc.rib.routes.items():
@@ -114,39 +137,59 @@ def _adj_in(rebuilt: list[Rebuilt], clients: set[str] | None) -> Iterator[Row]:
                     continue
                 accepted, reasons, imported = proc.verdicts.get(prefix, {}).get(
                     key, (None, (), None))
+                told = verdicts.get((accepted, id(reasons)))
+                if told is None or told[0] is not reasons:
+                    if len(verdicts) >= JsonTexts.LIMIT:
+                        verdicts.clear()
+                    told = verdicts[(accepted, id(reasons))] = (reasons, (
+                        f'"accepted": {json.dumps(accepted)}, '
+                        f'"reasons": {json.dumps(reasons_json(reasons))}'))
                 line = (f'{{"type": "adj-in", "client": {texts.of(route.session, peer_json)}, '
                         f'"prefix": "{prefix}", '
-                        f'"attributes": {texts.attributes(route.attributes)}, '
-                        f'"accepted": {json.dumps(accepted)}, '
-                        f'"reasons": {json.dumps(reasons_json(reasons))}')
+                        f'"attributes": {texts.attributes(route.attributes)}, {told[1]}')
                 if imported is not None and imported != route.attributes:
                     # as the import policy left it
                     line += f', "imported": {texts.attributes(imported)}'
-                yield (_address_key(ip), prefix_key(prefix), key), line + "}"
+                where = addresses.get(ip)
+                if where is None:
+                    where = addresses[ip] = _address_key(ip)
+                yield (where, prefix_rank(prefix), key), line + "}"
 
 
 def _decisions(rebuilt: list[Rebuilt], clients: set[str] | None) -> Iterator[Row]:
     # Written as text around the shared parts' cached JSON (render.JsonTexts): the same few
     # thousand routes are the best of most prefixes.
     texts = JsonTexts()
+    # The text after the prefix, by the decision's shared parts: prefixes with the same
+    # candidates share their best route and outcomes (the processors memoise decisions by
+    # candidate set), so most lines differ from another only by their prefix. Keyed by
+    # identity and checked, as JsonTexts is; a table has a few thousand of them.
+    tails: dict[tuple[int, int, str, int], tuple[object, object, str]] = {}
     for part in rebuilt:
         proc = part.processor
         for prefix, decision in proc.decisions.items():
             if clients is None:
-                outcomes = ", ".join(
-                    f'{{"client": "{o.client}", "route": {texts.route(o.route)}, '
-                    f'"step": "{o.step}"}}' for o in decision.outcomes)
-                yield (prefix_key(prefix),), (
-                    f'{{"type": "decision", "prefix": "{prefix}", '
-                    f'"best": {texts.route(decision.best)}, "step": "{decision.step}", '
-                    f'"candidates": {decision.candidates}, "outcomes": [{outcomes}]}}')
+                best, outcomes = decision.best, decision.outcomes
+                key = (id(best), id(outcomes), decision.step, decision.candidates)
+                hit = tails.get(key)
+                if hit is None or hit[0] is not best or hit[1] is not outcomes:
+                    if len(tails) >= JsonTexts.LIMIT:
+                        tails.clear()
+                    listed = ", ".join(
+                        f'{{"client": "{o.client}", "route": {texts.route(o.route)}, '
+                        f'"step": "{o.step}"}}' for o in outcomes)
+                    hit = tails[key] = (best, outcomes, (
+                        f'"best": {texts.route(best)}, "step": "{decision.step}", '
+                        f'"candidates": {decision.candidates}, "outcomes": [{listed}]}}'))
+                yield prefix_rank(prefix), (
+                    f'{{"type": "decision", "prefix": "{prefix}", {hit[2]}')
                 continue
             for ip in clients:
                 peer = proc.export.peer(ip)
                 if peer is None:
                     continue
                 route, attributes = outcome_for(decision, peer)
-                yield (prefix_key(prefix), _address_key(ip)), json.dumps({
+                yield (prefix_rank(prefix), _address_key(ip)), json.dumps({
                     "type": "decision", "prefix": prefix, "client": {"asn": peer.asn, "ip": ip},
                     "route": None if route is None else {
                         "from": peer_json(route.session),
@@ -159,13 +202,25 @@ def _address_key(ip: str) -> tuple[int, int]:
     return address.version, int(address)
 
 
-def _adj_out(out: AdjRibOut, clients: set[str] | None) -> Iterator[dict[str, Any]]:
+def _adj_out(out: AdjRibOut, clients: set[str] | None) -> Iterator[str]:
+    # The text after the prefix is that of the SentRoute, which the prefixes of one UPDATE
+    # share: made once per UPDATE, keyed by identity and checked (render.JsonTexts).
+    texts = JsonTexts()
+    tails: dict[int, tuple[object, str]] = {}
     for rib in sorted(out.live(), key=lambda r: _address_key(r.session.peer_address)):
         if clients is not None and rib.session.peer_address not in clients:
             continue
-        for prefix in sorted(rib.routes, key=prefix_key):
-            sent = rib.routes[prefix]
-            yield {"type": "adj-out", "client": peer_json(rib.session), "prefix": prefix,
-                   "attributes": attributes_json(sent.attributes),
-                   "sent_at": time_text(sent.time_us), "record": position_text(sent.position),
-                   "caused_by": list(sent.caused_by)}
+        head = f'{{"type": "adj-out", "client": {json.dumps(peer_json(rib.session))}, "prefix": '
+        routes = rib.routes
+        for prefix in sorted(routes, key=prefix_rank):
+            sent = routes[prefix]
+            hit = tails.get(id(sent))
+            if hit is None or hit[0] is not sent:
+                if len(tails) >= JsonTexts.LIMIT:
+                    tails.clear()
+                hit = tails[id(sent)] = (sent, (
+                    f', "attributes": {texts.attributes(sent.attributes)}, '
+                    f'"sent_at": {json.dumps(time_text(sent.time_us))}, '
+                    f'"record": {json.dumps(position_text(sent.position))}, '
+                    f'"caused_by": {json.dumps(list(sent.caused_by))}}}'))
+            yield f'{head}{json.dumps(prefix)}{hit[1]}'
