@@ -47,8 +47,9 @@ INTERNED = frozenset({"ixrs.Attributes", "ixrs.Session", "ixrs.Route", "ixrs.Cli
 # that goes by identity misses. The objects are the ones the RIBs hold anyway; a table
 # costs its keys and slots, about 250 bytes an entry.
 INTERN_LIMIT = 262_144
-HEAD = 96  # octets a record is looked up by before it is walked
-PER_HEAD = 8  # records remembered per head
+HEAD = 96  # octets a record is first looked up by before it is walked (then fewer)
+PER_HEAD = 8  # lengths remembered per head
+MIN_HEAD = 8  # octets a head never shrinks below
 
 Decoder = Callable[[bytes], Any]
 T = TypeVar("T")
@@ -117,7 +118,7 @@ class _Compiler(SchemaCompiler):
     def __init__(self, py_types: dict[str, type]) -> None:
         super().__init__(py_types)
         self.globals.update({
-            "_rl": read_long, "_LIMIT": INTERN_LIMIT, "_HEAD": HEAD, "_PER_HEAD": PER_HEAD,
+            "_rl": read_long, "_LIMIT": INTERN_LIMIT, "_MIN_HEAD": MIN_HEAD, "_PER_HEAD": PER_HEAD,
             "_unpack_f": struct.Struct("<f").unpack_from,
             "_unpack_d": struct.Struct("<d").unpack_from,
             "_new": object.__new__,
@@ -146,15 +147,31 @@ class _Compiler(SchemaCompiler):
             lines += [f"{ind}{target} = _unpack_{kind[0]}(b, p)[0]",
                       f"{ind}p += {4 if kind == 'float' else 8}"]
         else:  # string, bytes
-            n = self.var()
-            self.long(n, lines, ind)
+            n, c, c2 = self.var(), self.var(), self.var()
+            # The length's varint, as long() reads it, with the sign test folded in: a
+            # zigzag value is negative when its low bit (the first octet's) is set. The usual
+            # case, a length below 64, takes 8 bytecodes instead of 13 (five strings per
+            # Decision); one below 8192 (a config version's 64 characters) no _rl call.
+            lines += [f"{ind}{c} = b[p]",
+                      f"{ind}p += 1",
+                      f"{ind}if {c} < 128:",
+                      f"{ind}    if {c} & 1:",
+                      f"{ind}        raise ValueError('negative length')",
+                      f"{ind}    {n} = {c} >> 1",
+                      f"{ind}elif ({c2} := b[p]) < 128:",
+                      f"{ind}    p += 1",
+                      f"{ind}    if {c} & 1:",
+                      f"{ind}        raise ValueError('negative length')",
+                      f"{ind}    {n} = (({c} & 127) | ({c2} << 7)) >> 1",
+                      f"{ind}else:",
+                      f"{ind}    {n}, p = _rl(b, p, {c})",
+                      f"{ind}    if {n} < 0:",
+                      f"{ind}        raise ValueError('negative length')"]
             value = f"b[p:p + {n}]"
-            lines += [f"{ind}if {n} < 0:",
-                      f"{ind}    raise ValueError('negative length')",
-                      f"{ind}{target} = {value}.decode()" if kind == "string"
+            lines += [f"{ind}{target} = {value}.decode()" if kind == "string"
                       else f"{ind}{target} = {value}",
                       f"{ind}p += {n}",
-                      f"{ind}if p > len(b):",  # a slice past the end is only shorter
+                      f"{ind}if p > bn:",  # a slice past the end is only shorter
                       f"{ind}    raise IndexError('{kind} runs past the end')"]
 
     def union(self, branches: list[Any], target: str, lines: list[str], ind: str,
@@ -212,7 +229,7 @@ class _Compiler(SchemaCompiler):
         lines.append(f"{inner}    {acc}.append({item})")
         lines.append(f"{ind}{target} = tuple({acc})")
         if last is not None:
-            lines += [f"{ind}if p <= len(b):",  # only an array read whole is remembered
+            lines += [f"{ind}if p <= bn:",  # only an array read whole is remembered
                       f"{ind}    {last}[0] = (b[{start}:p], {target})"]
 
     def named(self, schema: dict[str, Any], target: str, lines: list[str], ind: str,
@@ -338,29 +355,37 @@ class _Compiler(SchemaCompiler):
         self.globals[table] = {}
         self.globals[heads] = {}
         self.globals[last] = None
-        # First the last record of this type decoded, then the records seen before that
-        # begin as this one does: one of them that the bytes here start with is this
-        # record (Avro records are self-delimiting), found without walking it. The last
-        # one is usually it (a decision's input position and client outcomes are those
-        # of the decision before it; the prefixes of an UPDATE share their route), and
-        # costs one comparison: the head of a short record such as a Position runs into
-        # the fields after it, so its head lookup always misses. (One tuple, read and
-        # replaced whole, so that two threads decoding at once see a consistent pair.)
+        reach = f"_R_{self.ident(schema['name'])}"
+        self.globals[reach] = HEAD
+        # First the last record of this type decoded: it usually is this one (a decision's
+        # input position and client outcomes are those of the decision before it; the
+        # prefixes of an UPDATE share their route), and it costs one comparison. (One
+        # tuple, read and replaced whole, so that two threads decoding at once see a
+        # consistent pair.) Then the records seen before that begin with the same `reach`
+        # octets: the bytes here that are as long as one of them are looked up in the
+        # table. Avro records are self-delimiting, so bytes that equal a whole record's
+        # encoding are that record: it is found without walking it. `reach` starts at HEAD
+        # and shrinks to the shortest record of the type seen: octets past the end of a
+        # record belong to what follows it (an attribute set's prefixes in a routes
+        # event), so a head that reaches past it would never be found again.
         lines = [f"def {func}(b, p):",
-                 f"    global {last}",
+                 f"    global {last}, {reach}",
                  f"    seen = {last}",
                  "    if seen is not None and b.startswith(seen[0], p):",
                  "        return seen[1], p + len(seen[0])",
-                 "    head = b[p:p + _HEAD]",
-                 f"    seen = {heads}.get(head)",
-                 "    if seen is not None:",
-                 "        for enc, o in seen:",
-                 "            if b.startswith(enc, p):",
+                 f"    head = b[p:p + {reach}]",
+                 f"    lengths = {heads}.get(head)",
+                 "    if lengths is not None:",
+                 "        for n in lengths:",
+                 "            enc = b[p:p + n]",
+                 f"            o = {table}.get(enc)",
+                 "            if o is not None:",
                  f"                {last} = (enc, o)",
                  "                return o, p + len(enc)",
                  "    start = p"]
         self.skip(schema, lines, "    ")
-        lines += ["    if p > len(b):",
+        lines += ["    bn = len(b)",  # read by the record's body below (see event_function)
+                  "    if p > bn:",
                   "        raise IndexError('record runs past the end')",
                   "    key = b[start:p]",
                   f"    o = {table}.get(key)",
@@ -373,12 +398,18 @@ class _Compiler(SchemaCompiler):
                   f"        if len({table}) >= _LIMIT:",
                   f"            {table}.clear()",
                   f"        {table}[key] = o",
-                  "    if seen is None:",
+                  "    n = p - start",
+                  f"    if n < {reach}:  # the shortest yet: the heads are made anew",
+                  f"        {reach} = n if n > _MIN_HEAD else _MIN_HEAD",
+                  f"        {heads}.clear()",
+                  f"        head = key[:{reach}]",
+                  "        lengths = None",
+                  "    if lengths is None:",
                   f"        if len({heads}) >= _LIMIT:",
                   f"            {heads}.clear()",
-                  f"        {heads}[head] = [(key, o)]",
-                  "    elif len(seen) < _PER_HEAD:",
-                  "        seen.append((key, o))",
+                  f"        {heads}[head] = [n]",
+                  "    elif n not in lengths and len(lengths) < _PER_HEAD:",
+                  "        lengths.append(n)",
                   f"    {last} = (key, o)",
                   "    return o, p"]
         self.functions.append("\n".join(lines))
@@ -388,9 +419,11 @@ class _Compiler(SchemaCompiler):
             raise TypeError("an event schema is a record")
         self.define(schema)
         func = f"decode_{self.ident(schema['name'])}"
-        lines = [f"def {func}(b):", "    p = 0"]
+        # bn: the length of b, which every string, bytes and array read checks against;
+        # one len() per function instead of one per field (7 for a Decision).
+        lines = [f"def {func}(b):", "    p = 0", "    bn = len(b)"]
         self.record_body(schema, "o", lines, "    ", (schema["name"],))
-        lines += ["    if p > len(b):",
+        lines += ["    if p > bn:",
                   "        raise IndexError('the body ends early')",
                   "    return o"]
         self.functions.append("\n".join(lines))

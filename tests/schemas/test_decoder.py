@@ -110,6 +110,32 @@ def test_records_that_begin_alike_are_told_apart() -> None:
             assert decoded.best.attributes.communities == ((65000, n),)
 
 
+def test_attribute_sets_of_every_length_in_routes_events_read_right() -> None:
+    # An attribute set is found by its first octets and its known lengths before it is
+    # walked. Here sets of many lengths come and go, each followed by other prefixes (the
+    # octets after a record are no part of it), short ones among long ones that share their
+    # first octets, so that the octets a set is looked up by shrink on the way.
+    path = (AsPathSegment(SegmentType.AS_SEQUENCE, (20002, 21000, 22000)),)
+    sets = [Attributes(origin=Origin.IGP, next_hop="192.0.2.2", as_path=path,
+                       communities=tuple((65000, c) for c in range(n % 5)),
+                       med=n if n % 3 else None) for n in range(24)]
+    sets += [Attributes(origin=Origin.IGP, as_path=())]  # the shortest there is
+    et = codec.EVENT_TYPES[events.ReceivedUpdates]
+    seen: dict[int, Attributes] = {}
+    for round_ in range(3):
+        for n in range(len(sets) * 2):
+            attributes = sets[(n * 7 + round_) % len(sets)]
+            event = events.ReceivedUpdates(HEADER, SESSION, (
+                events.UpdatePart(n, attributes, (f"185.{n}.{round_}.0/24",)),
+                events.UpdatePart(n + 1, sets[n % len(sets)], (f"186.{n}.0.0/16",)),))
+            body = codec.encode_body(event)
+            decoded = codec.decode_body(et, body)
+            assert decoded == codec.generic_decode_body(et, body) == event
+            for part in decoded.parts:
+                assert seen.setdefault(sets.index(part.attributes), part.attributes) \
+                    is part.attributes, "one object per attribute set"
+
+
 def _decisions() -> list[events.Decision]:
     """Decisions as a table's stream has them: runs sharing their input position, route and
     client outcomes, then others."""
