@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ixrs import topics
 from ixrs.eventlog import Stamper
@@ -39,10 +40,11 @@ from processors.validate.bogons import Bogons
 from processors.validate.revalidate import PrefixOutcome
 from processors.validate.verdict import judge
 from processors.views import PrefixDecision, decide_prefix
-from schemas.attributes import Attributes, interned
+from schemas.attributes import KEPT, Attributes, interned
 from schemas.decoder import constructor
 from schemas.events import (
     DataSetMarker,
+    Decision,
     EventHeader,
     Position,
     ReceivedRoutes,
@@ -52,6 +54,7 @@ from schemas.events import (
     SessionChange,
     SpeakerIncarnation,
     Verdict,
+    VerdictGroup,
 )
 
 # (kind, name, version) -> the data set; the worker reads them from the datasets topic.
@@ -76,9 +79,9 @@ class SharedCaches:
     # in-force data-set versions, in the order they came in -> the policy data they make
     data: dict[tuple[tuple[tuple[str, str], str], ...], PolicyData] = field(
         default_factory=dict)
-    # ids of (export policy, session, attribute set) -> the policy and the route read
-    # against it (PartitionProcessor._offer)
-    offers: dict[tuple[int, int, int], tuple[ExportPolicy, Offer]] = field(
+    # ids of (export policy, session, attribute set) -> these three, and the route read
+    # against the policy (PartitionProcessor._offer)
+    offers: dict[tuple[int, int, int], tuple[ExportPolicy, Session, Attributes, Offer]] = field(
         default_factory=dict)
     # (IP version, ids of the offers) -> the offers, kept so that their ids stay theirs,
     # and the decision
@@ -98,17 +101,21 @@ class Policies:
         return self.imports.version
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
+class Output(NamedTuple):
+    """What to write: an event, the topic and the key to write it with."""
+
     topic: topics.TopicSpec
     key: str
     event: object
 
 
-# Built once per decided prefix (a table's every route): by slot setters, in half the time
-# of a frozen dataclass's __init__ (schemas.decoder.constructor).
-_new_output = constructor(Output)
+# Built once per decided prefix (a table's every route). An Output is a NamedTuple so that
+# one C call makes it (_new: measured in 40 % of the time the slot setters took for the
+# frozen dataclass it was); the decision by slot setters, in half the time of a frozen
+# dataclass's __init__ (schemas.decoder.constructor).
+_new = tuple.__new__
 _new_decision = constructor(PrefixDecision)
+_new_decision_event = constructor(Decision)
 
 
 @dataclass
@@ -150,37 +157,68 @@ class PartitionProcessor:
     def _routes(self, position: Position, change: RoutesChange) -> list[Output]:
         if self.rib.stale(change.session):
             return []  # a late event of a session or incarnation that is gone
-        changed = self.rib.apply_routes(change)
+        changed, lost = self.rib.apply_fresh(change)
         # Only a withdrawn prefix, or one of a session this event replaced, can have lost a
         # route: an announced prefix keeps every route it had (this session's is replaced,
         # not removed), and outcomes and candidates only exist for routes in the
         # Adj-RIB-In, so it has nothing to forget. Sparing _forget() the announcements
-        # (set operations in C) saves a table a look at two more dicts per prefix.
-        announced: set[str] = set()
-        for group in change.announced:
-            announced.update(group.prefixes)
-        self._forget(changed - announced)
+        # saves a table a look at two more dicts per prefix (a replaced session's prefix
+        # announced again is looked at, and keeps what it has).
+        if lost:
+            self._forget(lost)
         verdict = judge(change, position, self.stamper.header(), self.policy, self.data)
         if verdict is None:
             return self._decide(position, changed)
-        changed |= self._remember(change.session, verdict)
-        out = [Output(topics.VERDICTS, change.session.peer_address, verdict)]
+        # The verdict's prefixes are the announced ones, all in `changed` already.
+        self._record(change.session, verdict.groups)
+        out = [_new(Output, (topics.VERDICTS, change.session.peer_address, verdict))]
         return out + self._decide(position, changed)
 
     def _remember(self, session: Session, verdict: Verdict) -> set[str]:
-        """Record a verdict's outcomes and the candidates it makes or unmakes."""
-        key = peer_key(session)
+        """Record a verdict's outcomes and the candidates it makes or unmakes; the prefixes
+        it names."""
         touched: set[str] = set()
-        verdicts, offers = self.verdicts, self.offers
         for group in verdict.groups:
-            attributes = None if group.attributes is None else interned(group.attributes)
-            offer = None
-            if group.accepted and not group.reasons and attributes is not None:
-                offer = self._offer(session, attributes)
-            # Per prefix, this loop is the hot path of a table: the outcome is one tuple per
-            # group (immutable, so its prefixes share it), and a prefix's dict is made only
-            # when it has none (setdefault(prefix, {}) builds an empty dict every time).
-            outcome = (group.accepted, group.reasons, attributes)
+            touched.update(group.prefixes)
+        self._record(session, verdict.groups)
+        return touched
+
+    def _record(self, session: Session, groups: tuple[VerdictGroup, ...]) -> None:
+        """Record the groups' outcomes and the candidates they make or unmake."""
+        key = peer_key(session)
+        verdicts, offers = self.verdicts, self.offers
+        export, memo = self.export, self.caches.offers
+        kept = KEPT
+        for group in groups:
+            # interned(), its first test inlined: validate's attribute sets are kept ones
+            attributes = group.attributes
+            if attributes is not None and kept.get(id(attributes)) is not attributes:
+                attributes = interned(attributes)
+            accepted, reasons = group.accepted, group.reasons
+            # Per prefix, these loops are the hot path of a table: the outcome is one tuple
+            # per group (immutable, so its prefixes share it), and a prefix's dict is made
+            # only when it has none (setdefault(prefix, {}) builds an empty dict every time).
+            outcome = (accepted, reasons, attributes)
+            if accepted and not reasons and attributes is not None:
+                # _offer(), its memo's hit inlined (once per group: about two prefixes)
+                hit = memo.get((id(export), id(session), id(attributes)))
+                if hit is not None and hit[0] is export and hit[1] is session \
+                        and hit[2] is attributes:
+                    offer = hit[3]
+                else:
+                    offer = self._offer(session, attributes)
+                for prefix in group.prefixes:
+                    known = verdicts.get(prefix)
+                    if known is None:
+                        verdicts[prefix] = {key: outcome}
+                    else:
+                        known[key] = outcome
+                    candidates = offers.get(prefix)
+                    if candidates is None:
+                        offers[prefix] = {key: offer}
+                    else:
+                        candidates[key] = offer
+                continue
             for prefix in group.prefixes:
                 known = verdicts.get(prefix)
                 if known is None:
@@ -188,17 +226,10 @@ class PartitionProcessor:
                 else:
                     known[key] = outcome
                 candidates = offers.get(prefix)
-                if offer is not None:
-                    if candidates is None:
-                        offers[prefix] = {key: offer}
-                    else:
-                        candidates[key] = offer
-                elif candidates is not None:
+                if candidates is not None:
                     candidates.pop(key, None)
                     if not candidates:
                         del offers[prefix]
-            touched.update(group.prefixes)
-        return touched
 
     def _offer(self, session: Session, attributes: Attributes) -> Offer:
         """A route read against the export policy: once per session and attribute set, so
@@ -208,16 +239,20 @@ class PartitionProcessor:
         # equal ones are almost always one object. A hit is checked to be these very
         # objects (an id can be reused once its object is gone); an equal but distinct
         # object only misses, and gets an Offer of its own.
+        # The entry holds the three objects its key names, so that checking a hit reads
+        # the entry alone (not the offer's route: two more objects to fetch from memory).
+        # _record() inlines the hit: keep the two alike.
         offers = self.caches.offers
-        key = (id(self.export), id(session), id(attributes))
+        export = self.export
+        key = (id(export), id(session), id(attributes))
         hit = offers.get(key)
-        if hit is not None and hit[0] is self.export and hit[1].route.session is session \
-                and hit[1].route.attributes is attributes:
-            return hit[1]
+        if hit is not None and hit[0] is export and hit[1] is session \
+                and hit[2] is attributes:
+            return hit[3]
         if len(offers) >= _MEMO_LIMIT:
             offers.clear()
-        offer = self.export.analyze(Route(session, attributes, session.router_id))
-        offers[key] = (self.export, offer)
+        offer = export.analyze(Route(session, attributes, session.router_id))
+        offers[key] = (export, session, attributes, offer)
         return offer
 
     def _forget(self, prefixes: set[str]) -> set[str]:
@@ -241,41 +276,69 @@ class PartitionProcessor:
         out: list[Output] = []
         input_id = position.event_id()
         self.dirty |= prefixes
-        # Once per changed prefix (a table's every route): the state, the stamper and the
-        # policy version are looked up once per call instead of once per prefix.
-        offers, decisions, decision_of = self.offers, self.decisions, self._decision
+        # Once per changed prefix (a table's every route): the state, the memo, the stamper
+        # and the policy version are looked up once per call instead of once per prefix,
+        # and the decision memo is read here (_decided() fills it).
+        offers, decisions, memo = self.offers, self.decisions, self.caches.decisions
         header, version = self.stamper.header, self.policy.version
+        append = out.append
         for prefix in sorted(prefixes):
             candidates = offers.get(prefix, _NO_OFFERS)
             previous = decisions.get(prefix)
-            if not candidates and previous is None:
+            # _memo_key(), inlined (keep the two the same).
+            count = len(candidates)
+            if count == 1:
+                key: tuple[object, ...] = (":" in prefix, id(next(iter(candidates.values()))))
+            elif count == 2:
+                one, two = map(id, candidates.values())
+                key = (":" in prefix, one, two) if one < two else (":" in prefix, two, one)
+            elif count:
+                key = (":" in prefix, *sorted(map(id, candidates.values())))
+            elif previous is None:
                 continue
-            decision = decision_of(prefix, candidates)
-            if decision == previous:
-                continue
-            if candidates:
+            else:
+                key = (":" in prefix,)
+            hit = memo.get(key)
+            if hit is None:
+                decision = self._decided(prefix, candidates, key)
+                if previous is not None and _unchanged(previous, decision):
+                    continue
+            else:
+                # _unchanged() without building the decision first, its first tests inlined
+                d = hit[1]
+                if previous is not None and previous.candidates == d.candidates \
+                        and previous.step == d.step and _unchanged(previous, d):
+                    continue
+                decision = _new_decision(prefix, d.best, d.step, d.candidates, d.outcomes)
+            if count:
                 decisions[prefix] = decision
             else:
                 del decisions[prefix]  # the Decision with no best withdraws it
-            # header(version) is _header(): the partition's configuration version
-            event = decision.to_event(header(version), f"{input_id}/{prefix}", position)
-            out.append(_new_output(topics.DECISIONS, prefix, event))
+            # header(version) is _header(): the partition's configuration version.
+            # decision.to_event() inlined.
+            event = _new_decision_event(header(version), f"{input_id}/{prefix}", position,
+                                        prefix, decision.best, decision.step,
+                                        decision.candidates, decision.outcomes)
+            append(_new(Output, (topics.DECISIONS, prefix, event)))
         return out
 
     def _decision(self, prefix: str, candidates: dict[PeerKey, Offer]) -> PrefixDecision:
         """decide_prefix(), memoised by candidate set: the prefixes of a table that share
         their candidates (same peers, same attribute sets: one origin AS, typically) are
-        decided once. The result depends on the offers and the IP version only."""
-        offers = candidates.values()
-        # one candidate (a table's first client, any churned prefix's usual case) needs no sort
-        key = ((":" in prefix, id(next(iter(offers)))) if len(offers) == 1
-               else (":" in prefix, *sorted(map(id, offers))))
-        memo = self.caches.decisions
-        hit = memo.get(key)
+        decided once. The result depends on the offers and the IP version only. (_decide()
+        reads the memo itself; replay's settling processor calls this.)"""
+        key = _memo_key(prefix, candidates)
+        hit = self.caches.decisions.get(key)
         if hit is not None:
             d = hit[1]
             return _new_decision(prefix, d.best, d.step, d.candidates, d.outcomes)
+        return self._decided(prefix, candidates, key)
+
+    def _decided(self, prefix: str, candidates: dict[PeerKey, Offer], key: tuple[object, ...]
+                 ) -> PrefixDecision:
+        """decide_prefix() for candidates not in the memo yet, and into it under `key`."""
         decision = decide_prefix(prefix, candidates, self.export)
+        memo = self.caches.decisions
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()
         # the offers are kept with the result, so that their ids name them while it lives
@@ -374,6 +437,42 @@ class PartitionProcessor:
             touched |= self._remember(route.session, verdict)
             out.append(Output(topics.VERDICTS, route.session.peer_address, verdict))
         return out, touched
+
+
+def _unchanged(previous: PrefixDecision, decision: PrefixDecision) -> bool:
+    """`previous == decision` for two decisions of one prefix (so their prefixes are equal),
+    with the fields compared cheapest and likeliest to differ first, and the best routes
+    compared without Route's and Session's generated __eq__ (Python calls, a churn's most
+    frequent) unless they may be equal: identity first, as a tuple's comparison does, then
+    the peer address, which tells two sessions apart."""
+    if previous.candidates != decision.candidates or previous.step != decision.step:
+        return False
+    old, new = previous.best, decision.best
+    if old is not new:
+        if old is None or new is None:
+            return False
+        was, now = old.session, new.session
+        if was is not now and (was.peer_address != now.peer_address or was != now):
+            return False
+        if old.attributes is not new.attributes and old.attributes != new.attributes:
+            return False
+        if old.router_id != new.router_id:
+            return False
+    return previous.outcomes == decision.outcomes
+
+
+def _memo_key(prefix: str, candidates: dict[PeerKey, Offer]) -> tuple[object, ...]:
+    """The decision memo's key: the IP version and the ids of the offers, sorted so that
+    the prefixes with the same candidates share it whatever order those came in (one
+    candidate: a table's first client, any churned prefix's usual case, needs no sort; two
+    are put in order by one comparison). PartitionProcessor._decide() inlines it."""
+    count = len(candidates)
+    if count == 1:
+        return (":" in prefix, id(next(iter(candidates.values()))))
+    if count == 2:
+        one, two = map(id, candidates.values())
+        return (":" in prefix, one, two) if one < two else (":" in prefix, two, one)
+    return (":" in prefix, *sorted(map(id, candidates.values())))
 
 
 def _with(data: PolicyData, dataset: DataSet) -> PolicyData:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from processors.received import RoutesChange, routes_change
 from schemas.attributes import Attributes
+from schemas.decoder import constructor
 from schemas.events import (
     ReceivedRoutes,
     ReceivedUpdates,
@@ -30,6 +31,9 @@ class RibRoute:
     session: Session
     attributes: Attributes
     update_seq: int
+
+
+_new_route = constructor(RibRoute)
 
 
 def peer_key(session: Session) -> PeerKey:
@@ -67,28 +71,41 @@ class AdjRibIn:
 
     def apply_routes(self, change: RoutesChange) -> set[str]:
         """Apply a received-routes event's net change (processors.received)."""
-        session = change.session
-        if self.stale(session):
+        if self.stale(change.session):
             return set()
+        return self.apply_fresh(change)[0]
+
+    def apply_fresh(self, change: RoutesChange) -> tuple[set[str], set[str]]:
+        """apply_routes() for a change whose session is known not to be stale: the prefixes
+        whose candidates changed, and those of them that lost this peer's route (withdrawn,
+        or of the session a newer epoch replaced; some may be announced again here)."""
+        session = change.session
         key = peer_key(session)
         changed: set[str] = set()
+        lost: set[str] = set()
         live = self.epochs.get(key)
         if live is not None and live.epoch != session.epoch:
-            changed |= self._drop_peer(key)  # a newer epoch replaces the old session's routes
+            # a newer epoch replaces the old session's routes (a set no longer the peer's)
+            lost = self._drop_peer(key)
+            changed |= lost
         elif live == session:
             session = live  # one object per session, as for attribute sets
         self.epochs[key] = session
         mine = self.by_peer.setdefault(key, set())
-        for prefix in change.withdrawn:
-            candidates = self.routes.get(prefix)
-            if candidates and candidates.pop(key, None) is not None:
-                mine.discard(prefix)
-                changed.add(prefix)
-                if not candidates:
-                    del self.routes[prefix]
+        if change.withdrawn:
+            for prefix in change.withdrawn:
+                candidates = self.routes.get(prefix)
+                if candidates and candidates.pop(key, None) is not None:
+                    mine.discard(prefix)
+                    changed.add(prefix)
+                    lost.add(prefix)
+                    if not candidates:
+                        del self.routes[prefix]
         routes = self.routes
         for update_seq, attributes, prefixes in change.announced:
-            route = RibRoute(session, attributes, update_seq)  # interned by routes_change
+            # interned by routes_change; built by slot setters, in half the time of the
+            # frozen dataclass's __init__ (once per announced attribute set)
+            route = _new_route(session, attributes, update_seq)
             # Once per announced prefix: a prefix's dict is made only when it has none
             # (setdefault(prefix, {}) builds one every time), and the sets take the
             # prefixes in one call.
@@ -100,7 +117,7 @@ class AdjRibIn:
                     candidates[key] = route
             mine.update(prefixes)
             changed.update(prefixes)
-        return changed
+        return changed, lost
 
     def _session_change(self, event: SessionChange) -> set[str]:
         if event.previous_state != SessionState.ESTABLISHED:

@@ -60,8 +60,9 @@ class PrefixDecision:
                              self.candidates, self.outcomes)
 
 
-# One Decision per decided prefix: built by slot setters, in half the time of the frozen
-# dataclass's __init__ (schemas.decoder.constructor).
+# One PrefixDecision per decision made, and one Decision per decided prefix: built by slot
+# setters, in half the time of the frozen dataclasses' __init__ (schemas.decoder.constructor).
+_new_prefix_decision = constructor(PrefixDecision)
 _new_decision = constructor(Decision)
 
 
@@ -81,10 +82,13 @@ def decide_prefix(
     `offers` is the prefix's candidate set, e.g. peer key -> Offer; the keys are not used.
     """
     pool = tuple(offers.values() if isinstance(offers, _MAPPINGS) else offers)
-    version = ip_version(prefix)
+    version = 6 if ":" in prefix else 4  # ip_version()
     base = decide([o for o in pool if version in o.ordinary_in])
     outcomes = _deltas(pool, base, version, policy)
-    return PrefixDecision(prefix, _route(base), base.step, len(pool), outcomes)
+    winner = base.winner
+    # once per decision made (most of a churn's prefixes): built by slot setters
+    return _new_prefix_decision(prefix, winner.route if winner else None, base.step,
+                                len(pool), outcomes)
 
 
 def decide_routes(
@@ -103,7 +107,7 @@ def _deltas(
     pool: tuple[Offer, ...], base: Selection, version: int, policy: ExportPolicy
 ) -> tuple[ClientOutcome, ...]:
     winner, default_step = base.winner, base.step
-    styled = frozenset()
+    styled: frozenset[str] | set[str] = _NO_STYLED
     if isinstance(winner, Offer) and winner.styled:
         styled = {ip for ip in winner.styled if version in policy.by_ip[ip].families}
     removed, added = _differences(pool, base, version)
@@ -114,7 +118,13 @@ def _deltas(
             found[peer.ip] = ClientOutcome(peer.ip, best.route if best else None, step)
     for ip in styled:
         found.setdefault(ip, ClientOutcome(ip, _route(base), default_step))
-    return tuple(found[ip] for ip in sorted(found))
+    # Once per decision made (most of a churn's prefixes): usually no client differs
+    if not found:
+        return ()
+    return tuple([found[ip] for ip in sorted(found)])
+
+
+_NO_STYLED: frozenset[str] = frozenset()
 
 
 Differences = dict[Peer, list[Offer]]

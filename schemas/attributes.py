@@ -119,6 +119,9 @@ _INTERNED: dict[Attributes, Attributes] = {}
 # The objects kept, by id: asking again for one already kept (the common case) costs an
 # identity check instead of hashing the attribute set by value.
 _KEPT: dict[int, Attributes] = {}
+# Read only, for loops that ask per item: `KEPT.get(id(a)) is a` is interned()'s first test
+# without the call (processors.received, once per UPDATE part).
+KEPT = _KEPT
 _INTERN_LIMIT = 200_000
 
 

@@ -8,25 +8,35 @@ fail for a client (an empty black list, RPKI off) are skipped for it.
 Cost: the batch checks run once per client and attribute set (context.batch_of). Per prefix
 there is one parse and the RPKI and IRR lookups (context.Facts); each prefix check then
 runs once over all the batch's facts, so that a check a prefix passes costs a condition, not
-a call. Prefixes with the same outcome share one VerdictGroup and one attribute set.
+a call. Prefixes with the same outcome share one VerdictGroup and one attribute set. The
+usual case, every prefix passing every per-prefix check, is settled by one loop that parses,
+finds the facts and screens each prefix (_screened), its groups' reasons and attributes
+kept per batch: a table's parts carry about two prefixes each, so what a call costs
+besides its prefixes counts as much as they do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from processors.validate import aspath, irr, nexthop, prefixes, rpki
 from processors.validate.client import ClientPolicy
 from processors.validate.context import Batch, Facts, Found, batch_of
 from processors.validate.data import PolicyData
-from processors.validate.net import Net, parse_prefix
+from processors.validate.irr import irr_facts as _irr_facts
+from processors.validate.net import BITS, Net, parse_prefix
 from processors.validate.policy import import_attributes
+from processors.validate.prefix_index import GATE_BITS
 from processors.validate.reasons import STEP_BY_NAME, Step, position_of
-from schemas.attributes import Attributes
+from processors.validate.rpki import origin_validation
+from schemas.attributes import Attributes, interned
+from schemas.decoder import constructor
 from schemas.events import Reason, VerdictGroup
 
 _GLOBAL_UNICAST_V6 = prefixes._GLOBAL_UNICAST_V6  # 2000::/3, as check_global_unicast reads it
+_INVALID, _NOT_FOUND = rpki.INVALID, rpki.NOT_FOUND
 
 BatchRun = Callable[[Batch], Reason | None]
 PrefixRun = Callable[[Batch, Sequence[Facts]], Found]
@@ -102,25 +112,19 @@ def validate(
     Every prefix is in exactly one group, in the order given; groups come in the order of
     their first prefix. A group lists all the reasons its prefixes failed, in chain order.
     """
-    batch = batch_of(policy, attrs, data)
+    # batch_of() inlined: this runs once per part of an event (about two prefixes each in
+    # a table), so a call less per part counts.
+    batch = data._batches.get((id(policy), id(attrs)))
+    if batch is None or batch.attrs is not attrs or batch.policy is not policy:
+        batch = batch_of(policy, attrs, data)
+    if checks is CHAIN:
+        groups = _screened(batch, prefixes)
+        if groups is not None:
+            return groups
     per_prefix, common = _batch_checks(batch, checks)
     nets = [_parse(text) for text in prefixes]
     facts = [batch.facts(net) for net in nets if net is not None]
     outcomes: dict[Outcome, list[str]] = {}
-    if checks is CHAIN and len(facts) == len(nets) and _all_pass(batch, facts):
-        # The usual case: every prefix parsed and passed every per-prefix check, so each
-        # one's reasons are the batch checks' (the same for all): _outcome() without the
-        # call and without sorting them again per prefix.
-        reasons = _ordered(common) if common else ()
-        first = STEP_BY_NAME[reasons[0].name] if reasons else None
-        for text, (net, blackhole, state, irr_facts) in zip(prefixes, facts, strict=True):
-            key = (reasons, first, net[0], blackhole, irr_facts, state)
-            members = outcomes.get(key)
-            if members is None:
-                outcomes[key] = [text]
-            else:
-                members.append(text)
-        return _groups(batch, outcomes)
     found = _prefix_reasons(batch, per_prefix, facts)
     parsed = iter(enumerate(facts))
     for text, net in zip(prefixes, nets, strict=True):
@@ -131,6 +135,118 @@ def validate(
             outcome = _outcome(mine, common, found.get(index))
         outcomes.setdefault(outcome, []).append(text)
     return _groups(batch, outcomes)
+
+
+# One VerdictGroup per group of a verdict: built by slot setters, in half the time of the
+# frozen dataclass's __init__ (schemas.decoder.constructor).
+_new_group = constructor(VerdictGroup)
+
+
+def _screened(batch: Batch, prefixes: Sequence[str]) -> tuple[VerdictGroup, ...] | None:
+    """The groups of CHAIN's verdict when every prefix parses and passes every per-prefix
+    check (the usual case; None otherwise, and the caller runs the chain): each prefix's
+    reasons are then the batch checks' (the same for all), so its outcome is its facts.
+
+    One loop over the prefixes that parses each, works out its facts (Batch.facts
+    inlined) and screens them, with what it reads of the batch in one tuple (_screen): a
+    table's parts carry about two prefixes each, so the lists, calls and attribute reads
+    per part cost as much as the prefixes themselves.
+
+    The screen is conservative: it gives up whenever any check might fail, even one that
+    does not apply to this client, and the checks then run as usual. It answers only where
+    every check passes, so the reasons found are those the checks would find (none)."""
+    screen = batch.screen
+    if screen is None:
+        screen = _screen(batch)
+    (family, allowed, black, own_black, bogon, gate, gate_shift, gate_length, blackhole,
+     performed, looks_up, vrps, origin, irr_on) = screen  # type: ignore[misc]
+    v6 = family == 6
+    outcomes: dict[tuple[int, bool, object, int | None], list[str]] = {}
+    for text in prefixes:
+        try:
+            net = parse_prefix(text)
+        except ValueError:
+            return None
+        version, value, length = net
+        if version != family:  # AFI
+            return None
+        # Batch.facts(), with what depends on the family alone worked out by _screen()
+        if looks_up:
+            state = origin_validation(vrps, net, origin) if vrps is not None else _NOT_FOUND
+        else:
+            state = None
+        irr_facts = _irr_facts(batch, net, state) if irr_on else None
+        if not performed:
+            state = None
+        if (
+            (v6 and value >> 125 != _GLOBAL_UNICAST_V6)  # global unicast
+            or state == _INVALID  # RPKI
+            or (length not in allowed and not blackhole)  # prefix length
+            or (irr_facts is not None and not irr_facts.validated_by  # IRR origin, prefix
+                and not (irr_facts.origin_ok and irr_facts.prefix_ok))
+            or (black is not None and black(net) is not None)  # global black list
+            or (own_black is not None and own_black(net) is not None)  # client black list
+            # bogons: PrefixList.match's first test (its gate) inlined, which most
+            # prefixes fail, so most never make the call
+            or ((gate is None or length < gate_length or value >> gate_shift in gate)
+                and bogon(net) is not None)
+        ):
+            return None
+        key = (family, blackhole, irr_facts, state)
+        members = outcomes.get(key)
+        if members is None:
+            outcomes[key] = [text]
+        else:
+            members.append(text)
+    made = batch.runs  # its keys (a version first) never equal a chain's (checks): Batch.runs
+    groups = []
+    for key, members in outcomes.items():
+        group = made.get(key)
+        if group is None:
+            group = made[key] = _screened_group(batch, key)
+        groups.append(_new_group(tuple(members), *group))  # type: ignore[misc]
+    return tuple(groups)
+
+
+def _screen(batch: Batch) -> tuple[object, ...]:
+    """What _screened() reads of a batch, once per batch: the per-prefix checks' parameters
+    and the inputs of Batch.facts() for a prefix of the client's family (the only one that
+    passes the AFI check): whether it is a blackhole request, and so whether origin
+    validation is performed, or looked up for the IRR step only."""
+    policy = batch.policy
+    family = batch.family
+    bogons = batch.data.bogons.rules
+    blackhole = batch.blackhole[family]
+    performed = batch.validates_origin and not blackhole
+    batch.screen = screen = (
+        family,
+        policy.allowed_lengths[family],
+        policy.global_black_list.match if policy.global_black_list else None,
+        policy.client_black_list.match if policy.client_black_list else None,
+        bogons.match,
+        bogons.gates[family],
+        BITS[family] - GATE_BITS[family],
+        GATE_BITS[family],
+        blackhole,
+        performed,
+        performed or batch.roa_validates,
+        batch.vrps,
+        batch.origin,
+        batch.irr_lists is not None,
+    )
+    return screen
+
+
+def _screened_group(batch: Batch, key: tuple[int, bool, object, int | None]
+                    ) -> tuple[bool, tuple[Reason, ...], Attributes]:
+    """A screened outcome's accepted flag, reasons and attributes, as _groups() makes
+    them for the outcome (the batch checks' reasons, then the facts)."""
+    _per_prefix, common = _batch_checks(batch, CHAIN)
+    reasons = _ordered(common) if common else ()
+    first = STEP_BY_NAME[reasons[0].name] if reasons else None
+    version, blackhole, irr_facts, state = key
+    (group,) = _groups(batch, {(reasons, first, version, blackhole, irr_facts, state): []})
+    return group.accepted, group.reasons, group.attributes  # type: ignore[return-value]
 
 
 def _batch_checks(batch: Batch, checks: Sequence[Check]) -> tuple[list[Check], list[Reason]]:
@@ -144,10 +260,30 @@ def _batch_checks(batch: Batch, checks: Sequence[Check]) -> tuple[list[Check], l
     key = None if checks is CHAIN else tuple(checks)
     found = batch.runs.get(key)
     if found is None:
-        active = [c for c in checks if c.applies(batch.policy)]
-        common = [r for c in active if not c.per_prefix if (r := c.run(batch)) is not None]  # type: ignore[call-arg]
-        found = batch.runs[key] = ([c for c in active if c.per_prefix], common)
+        per_prefix, per_batch = _active(batch.policy, checks)
+        common = [r for c in per_batch if (r := c.run(batch)) is not None]  # type: ignore[call-arg]
+        found = batch.runs[key] = (per_prefix, common)
     return found  # type: ignore[return-value]
+
+
+# client policy -> CHAIN's per-prefix and batch checks that apply to it (_active): they
+# depend on the policy alone, and asking each check costs a call per check and batch. Weak,
+# so that the policies of an old configuration go with it.
+_ACTIVE: WeakKeyDictionary[ClientPolicy, tuple[list[Check], list[Check]]] = WeakKeyDictionary()
+
+
+def _active(policy: ClientPolicy, checks: Sequence[Check]) -> tuple[list[Check], list[Check]]:
+    """The per-prefix checks and the batch checks that apply to the client, in order."""
+    if checks is CHAIN:
+        hit = _ACTIVE.get(policy)
+        if hit is not None:
+            return hit
+    active = [c for c in checks if c.applies(policy)]
+    per_prefix = [c for c in active if c.per_prefix]
+    per_batch = [c for c in active if not c.per_prefix]
+    if checks is CHAIN:
+        _ACTIVE[policy] = (per_prefix, per_batch)
+    return per_prefix, per_batch
 
 
 def _prefix_reasons(
@@ -161,43 +297,12 @@ def _prefix_reasons(
     return found
 
 
-# The per-prefix checks of CHAIN that _all_pass() stands in for. If CHAIN gains another,
-# this fails at import: _all_pass() must learn when the new check can fail first.
+# The per-prefix checks of CHAIN that _screened() stands in for. If CHAIN gains another,
+# this fails at import: _screened() must learn when the new check can fail first.
 assert {c.step for c in CHAIN if c.per_prefix} == {
     Step.AFI, Step.NOT_GLOBAL_UNICAST, Step.GLOBAL_BLACK_LIST, Step.CLIENT_BLACK_LIST,
     Step.BOGON, Step.IRR_ORIGIN, Step.IRR_PREFIX, Step.RPKI_INVALID, Step.PREFIX_LENGTH,
-}, "_all_pass() screens the per-prefix checks of CHAIN"
-
-
-def _all_pass(batch: Batch, facts: list[Facts]) -> bool:
-    """Whether no per-prefix check of CHAIN can fail on these facts: one loop instead of a
-    call and a list per check, which cost more than the checks themselves on the few
-    prefixes of a part (a table's UPDATEs, split by partition, carry about two each).
-
-    Conservative: it answers False whenever any check might fail, even one that does not
-    apply to this client, and the checks then run as usual. It answers True only where
-    every check passes, so the reasons found are those the checks would find (none)."""
-    policy = batch.policy
-    family = batch.family
-    allowed = policy.allowed_lengths
-    black = policy.global_black_list.match if policy.global_black_list else None
-    own_black = policy.client_black_list.match if policy.client_black_list else None
-    bogon = batch.data.bogons.rules.match
-    for net, blackhole, state, irr_facts in facts:
-        version = net[0]
-        if (
-            version != family  # AFI
-            or (version == 6 and net[1] >> 125 != _GLOBAL_UNICAST_V6)  # global unicast
-            or state == rpki.INVALID  # RPKI
-            or (net[2] not in allowed[version] and not blackhole)  # prefix length
-            or (irr_facts is not None and not irr_facts.validated_by  # IRR origin, prefix
-                and not (irr_facts.origin_ok and irr_facts.prefix_ok))
-            or (black is not None and black(net) is not None)  # global black list
-            or (own_black is not None and own_black(net) is not None)  # client black list
-            or bogon(net) is not None  # bogons
-        ):
-            return False
-    return True
+}, "_screened() screens the per-prefix checks of CHAIN"
 
 
 def _parse(text: str) -> Net | None:
@@ -235,7 +340,9 @@ def _groups(batch: Batch, outcomes: dict[Outcome, list[str]]) -> tuple[VerdictGr
         key = (first, version, blackhole, irr_facts, state)
         attributes = shared.get(key)
         if attributes is None:
-            attributes = shared[key] = import_attributes(
+            # interned once here, so that the processor's interned() of every verdict's
+            # groups finds it kept by its id instead of hashing it by value each time
+            attributes = shared[key] = interned(import_attributes(
                 policy,
                 batch.base,
                 version,
@@ -243,7 +350,7 @@ def _groups(batch: Batch, outcomes: dict[Outcome, list[str]]) -> tuple[VerdictGr
                 irr_facts,
                 state,
                 first,  # type: ignore[arg-type]
-            )
+            ))
         groups.append(VerdictGroup(tuple(members), _accepted(policy, first), reasons, attributes))
     return tuple(groups)
 

@@ -61,6 +61,7 @@ class Batch:
         "policy",
         "roa_validates",
         "runs",
+        "screen",
         "validates_origin",
         "vrps",
         "white_list_route",
@@ -89,10 +90,16 @@ class Batch:
         # A ROA stands in for a route object only for an origin in the AS-SETs.
         self.roa_validates = bool(irr and irr.roas_as_route_objects and self.origin_in_irr)
         self.white_list_route = bool(irr and any(i.levels for i in irr.white_list_route.values()))
-        # Filled by chain.validate: by chain (a tuple of checks), its active per-prefix checks
-        # and the batch checks' reasons; by outcome key, the import policy's attributes.
+        # Filled by chain.validate: by chain (a tuple of checks, or None for CHAIN), its
+        # active per-prefix checks and the batch checks' reasons, and by the outcome key of
+        # its screened path (IP version, blackhole, IRR facts, RPKI state: chain._screened),
+        # the group's accepted flag, reasons and attributes (one dict, not two: a Batch is
+        # kept for each of up to BATCH_CACHE_SIZE attribute sets); by outcome key, the
+        # import policy's attributes.
         self.runs: dict[object, object] = {}
         self.imported: dict[object, Attributes] = {}
+        # What the screened path's per-prefix loop reads, in one tuple (chain._screen).
+        self.screen: tuple[object, ...] | None = None
 
     def facts(self, net: Net) -> Facts:
         blackhole = self.blackhole[net[0]]

@@ -121,6 +121,7 @@ class PrefixList:
         self.gates = {v: _gate(BITS[v], entries) for v, entries in split.items()}
 
     def match(self, net: Net) -> PrefixRule | None:
+        # chain._screened() makes this first test itself before it calls: keep the two alike
         version, value, length = net
         gate = self.gates[version]
         if gate is not None:

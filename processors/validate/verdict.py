@@ -58,9 +58,11 @@ def judge(
         if len(change.announced) == 1:
             _seq, attributes, prefixes = change.announced[0]
             groups = validate(client, attributes, prefixes, data)
-        else:
-            groups = tuple(g for _seq, attributes, prefixes in change.announced
-                           for g in validate(client, attributes, prefixes, data))
+        else:  # once per part: a list extended, not a generator's frame per group
+            found: list[VerdictGroup] = []
+            for _seq, attributes, prefixes in change.announced:
+                found += validate(client, attributes, prefixes, data)
+            groups = tuple(found)
         refs = data.refs(client)
     return Verdict(
         EventHeader(header.producer_id, header.seq, header.event_time_us, policy.version),

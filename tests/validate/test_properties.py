@@ -200,7 +200,7 @@ def test_reasons_do_not_depend_on_the_order_of_the_checks(
 def test_the_screened_chain_gives_exactly_what_its_checks_give_one_by_one(
     attrs: Attributes, texts: list[str], mode: str
 ) -> None:
-    # validate() screens CHAIN's per-prefix checks in one loop (chain._all_pass) and runs
+    # validate() screens CHAIN's per-prefix checks in one loop (chain._screened) and runs
     # them only when one may fail; any other sequence of checks, even an equal list, is run
     # check by check. Same groups, in the same order, with the same reasons and attributes.
     screened = validate(policy(mode), attrs, texts, DATA)
