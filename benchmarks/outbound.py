@@ -41,6 +41,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ixrs.eventlog import SingleObjectFraming
 from ixrs.heap import tune_for_growing_state
 from processors.export import ExportPolicy
 from processors.views import decide_routes
@@ -57,6 +58,7 @@ from schemas.events import (
     Session,
 )
 from speaker.codec import IPV4_UNICAST, IPV6_UNICAST, Negotiated
+from speaker.decisions import event_reader
 from speaker.outbound import Outbound
 from speaker.outbound.table import DecisionTable
 
@@ -269,7 +271,7 @@ def convergence(peers: int, per_peer: int, rounds: int) -> None:
         # A fresh decoder state each round, as in a fresh speaker: the interning tables.
         for table in codec_tables().values():
             table.clear()
-        decode = codec.decode
+        decode = event_reader(SingleObjectFraming())  # as the speaker's decisions thread
         start = time.process_time()
         decoded = [decode(b) for b in encoded]
         decoding = time.process_time() - start

@@ -26,13 +26,43 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
-from ixrs.eventlog import Framing, consumer_config
+from ixrs.eventlog import Framing, SingleObjectFraming, consumer_config
+from schemas import codec
+from schemas.catalog import SINGLE_OBJECT_MAGIC
 from schemas.events import Decision
 
 log = logging.getLogger("ixrs.speaker")
 
 BATCH = 5000  # decisions per consume call: one Outbound.apply each, so UPDATEs pack well
 MAX_IN_FLIGHT = 4  # batches handed to the loop and not yet applied
+
+
+def event_reader(framing: Framing) -> Callable[[bytes], Any]:
+    """``framing.decode``, with a shortcut for what the decisions topic holds: a Decision in
+    single-object encoding with the current schema goes straight to its compiled decoder.
+
+    Why: ``codec.decode`` finds the type by slicing out and looking up the fingerprint, then
+    copies the body through ``decode_body``: some 0.5 µs of the 6 µs a decision takes to
+    decode, once per prefix of a table. One comparison of the first 10 octets does here.
+    Anything else (other types, older schemas, another framing) is decoded as before, and a
+    Decision that fails to decode raises the DecodeError ``codec.decode`` raises."""
+    generic = framing.decode
+    if type(framing) is not SingleObjectFraming:
+        return generic
+    decision = codec.EVENT_TYPES[Decision]
+    frame = SINGLE_OBJECT_MAGIC + decision.info.fingerprint
+    read = codec._DECODERS[Decision]  # the compiled decoder codec.decode would call
+    what = decision.info.short_name
+
+    def decode(data: bytes) -> Any:
+        if type(data) is not bytes or data[:10] != frame:
+            return generic(data)
+        try:
+            return read(data[10:])
+        except Exception as err:  # as codec.decode: one error whatever the bytes make of it
+            raise codec.DecodeError(f"bad {what} body: {err}") from err
+
+    return decode
 
 
 class DecisionFeed:
@@ -47,6 +77,7 @@ class DecisionFeed:
         self.topic = topic
         self.partitions = partitions
         self._framing = framing
+        self._decode = event_reader(framing)
         self._on_batch = on_batch
         self._on_caught_up = on_caught_up
         self._on_failed = on_failed
@@ -95,7 +126,7 @@ class DecisionFeed:
                         unread.discard(msg.partition())
                         continue
                     raise RuntimeError(f"reading {self.topic}[{msg.partition()}]: {err}")
-                event = self._framing.decode(msg.value())
+                event = self._decode(msg.value())
                 if isinstance(event, Decision):
                     batch.append(event)
             if batch:

@@ -36,7 +36,7 @@ from speaker.outbound.interning import Interner
 from speaker.outbound.messages import Kind, Outgoing
 from speaker.outbound.packing import SKIP, Override, Packer, Runs, Value
 from speaker.outbound.pending import DEFAULT_LIMIT, PendingQueue
-from speaker.outbound.table import DecisionTable, removes
+from speaker.outbound.table import DUPLICATE, DecisionTable
 from speaker.outbound.wire import VERSION_OF, carried_versions, version_of, wire_params
 
 
@@ -119,35 +119,56 @@ class Outbound:
         # this loop: the batch's own small dict, read below instead of the table's, which
         # holds every prefix (a lookup there is mostly cache misses).
         current: dict[str, Decision | None] = {}
-        table = self.table
-        in_force = table.decisions.get
-        put = table.apply
+        put = self.table.put
         for decision in decisions:
+            old = put(decision)  # the decision it replaced, found by the table's own lookup
+            if old is DUPLICATE:
+                continue
             prefix = decision.prefix
-            first = prefix not in causes
-            old = in_force(prefix) if first else None
-            if put(decision):
-                if first:
-                    previous[prefix] = old
-                causes[prefix] = decision.event_id
-                current[prefix] = None if removes(decision) else decision
+            if prefix not in causes:
+                previous[prefix] = old  # type: ignore[assignment]
+            causes[prefix] = decision.event_id
+            # removes(decision), inline: a call per decision
+            current[prefix] = (None if decision.best is None and not decision.outcomes
+                               else decision)
         if not causes:
             return Report()
         # Per changed prefix, the clients looked at one by one before the batch and now: those
         # with a delta, and those a request on the best route styles (see exporter.styled).
+        # named_then holds only the prefixes that named someone before (a table's load names
+        # nobody before: no entry, read with .get).
         named_then: dict[str, frozenset[str]] = {}
         named: dict[str, frozenset[str]] = {}
         styled = self._styled
         styled_by = self._exporter.styled
+        styled_memo = self._exporter.styled_memo
         for prefix, old in previous.items():
-            named_then[prefix] = _named(old, styled.get(prefix, NOBODY))
+            if old is not None:
+                then = _named(old, styled.get(prefix, NOBODY) if styled else NOBODY)
+                if then:
+                    named_then[prefix] = then
+            elif styled:
+                then = styled.get(prefix, NOBODY)
+                if then:
+                    named_then[prefix] = then
             decision = current[prefix]
-            found = styled_by(decision)
+            # styled_by(decision), its memo read here first (a call per changed prefix)
+            best = decision.best if decision is not None else None
+            found = NOBODY if best is None else styled_memo.get(id(best.attributes))
+            if found is None:
+                found = styled_by(decision)
             if found:
                 styled[prefix] = found
             elif styled:
                 styled.pop(prefix, None)
-            named[prefix] = _named(decision, found)
+            # _named(decision, found), its usual case inline (one delta, nobody styled): a
+            # call per changed prefix
+            outcomes = decision.outcomes if decision is not None else ()
+            if len(outcomes) == 1 and not found:
+                alone = _ALONE.get(outcomes[0].client)
+                named[prefix] = alone if alone is not None else _named(decision, found)
+            else:
+                named[prefix] = _named(decision, found)
         output: dict[str, tuple[Outgoing, ...]] = {}
         for group in self.groups.values():
             group.full = None  # its causes may have changed even where its routes did not
@@ -170,41 +191,76 @@ class Outbound:
         """Bring one group and its members up to the decisions in force for `causes`
         (`current`: the decision in force per prefix of `causes`), and make their messages."""
         versions = group.key.versions
+        has4, has6 = 4 in versions, 6 in versions
         sent = group.sent
         members = group.members
         get = current.__getitem__
+        then_of = named_then.get
         group_value = self._exporter.group_value
         client_value = self._exporter.client_value
+        # id of the best route's attributes -> group_value, per IP version, for this call:
+        # the decisions of a batch hold a few interned attribute objects, and a local lookup
+        # costs less than the exporter's (a call and a tuple key per decision). The ids
+        # stay theirs while `current` holds the decisions.
+        values4: dict[int, Value] = {}
+        values6: dict[int, Value] = {}
         changes: dict[str, Value] = {}  # what every member without an override is sent
         overrides: dict[str, dict[str, Override]] = {}  # member -> its own changes
         for prefix in causes:
-            if (6 if ":" in prefix else 4) not in versions:
-                continue  # nobody in this group was or will be sent it
+            if ":" in prefix:
+                if not has6:
+                    continue  # nobody in this group was or will be sent it
+                values = values6
+            elif has4:
+                values = values4
+            else:
+                continue
             decision = get(prefix)
-            new = group_value(decision, group) if decision is not None else None
+            best = decision.best if decision is not None else None
+            if best is None:
+                new = None
+            else:
+                key = id(best.attributes)
+                new = values.get(key, SKIP)  # type: ignore[arg-type]
+                if new is SKIP:
+                    new = values[key] = group_value(decision, group)  # type: ignore[arg-type]
             old = sent.get(prefix)
             if new is not old:
                 if new is None:
                     del sent[prefix]
                 else:
                     sent[prefix] = new
-                changes[prefix] = new
+                changes[prefix] = shared = new
+            else:
+                shared = SKIP  # what changes.get(prefix, SKIP) would say
             # Members named before (maybe an exception) or now are looked at one by one.
-            named_before, named_now = named_then[prefix], named[prefix]
+            named_before, named_now = then_of(prefix, NOBODY), named[prefix]
             if not named_before:
                 if not named_now:
                     continue
                 names = named_now  # the usual case: no set made for the union
             else:
                 names = named_before | named_now if named_now else named_before
-            shared = changes.get(prefix, SKIP)
             for address in sorted(names) if len(names) > 1 else names:
                 client = members.get(address)
                 if client is None:
                     continue
                 exceptions = client.exceptions
                 before = exceptions.get(prefix, old)  # a stored None is "nothing"
-                after = client_value(decision, client) if address in named_now else new
+                if address in named_now:
+                    # client_value's first answer, inline (a call per named client): a delta
+                    # that gives the client nothing, most often because the route is its own
+                    # (the group carries the prefix's IP version: checked above).
+                    after = SKIP
+                    for outcome in decision.outcomes:  # type: ignore[union-attr]
+                        if outcome.client == address:
+                            if outcome.route is None:
+                                after = None
+                            break
+                    if after is SKIP:
+                        after = client_value(decision, client)  # type: ignore[arg-type]
+                else:
+                    after = new
                 if after is new:
                     exceptions.pop(prefix, None)
                 else:

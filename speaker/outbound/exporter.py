@@ -45,8 +45,8 @@ MEMO_LIMIT = 65_536  # entries per memo kept from one batch to the next
 
 class Exporter:
     __slots__ = (
-        "_exports", "_policy", "_pool", "_routes", "_seen", "_settings", "_styled", "_values",
-        "_wired",
+        "_exports", "_policy", "_pool", "_routes", "_seen", "_settings", "_styled",
+        "_values", "_wired", "styled_memo",
     )
 
     def __init__(self, policy: ExportPolicy, pool: Interner) -> None:
@@ -62,7 +62,10 @@ class Exporter:
         self._seen: dict[int, tuple[Attributes, Attributes]] = {}
         self._exports: dict[tuple[int, Profile, int], Attributes] = {}
         self._wired: dict[tuple[int, int, int], Attributes | None] = {}
-        self._styled: dict[int, frozenset[str]] = {}
+        self._styled: dict[int, frozenset[str]] = {}  # id of route attributes in _routes
+        # id of route attributes as a decision holds them -> styled(): what the outbound
+        # core reads first, without a call (an entry's attributes are kept alive by _seen)
+        self.styled_memo: dict[int, frozenset[str]] = {}
         # (id of route attributes as a decision holds them, id of the group, IP version)
         # -> group_value: one lookup per decision and group instead of three.
         self._values: dict[tuple[int, int, int], Attributes | None] = {}
@@ -73,6 +76,7 @@ class Exporter:
         (which, with batches of a few thousand decisions over a few thousand attribute
         sets, was nearly once per decision)."""
         if len(self._seen) > MEMO_LIMIT or len(self._values) > MEMO_LIMIT \
+                or len(self.styled_memo) > MEMO_LIMIT \
                 or len(self._wired) > MEMO_LIMIT or len(self._exports) > MEMO_LIMIT:
             self.clear()
 
@@ -82,6 +86,7 @@ class Exporter:
         self._exports.clear()
         self._wired.clear()
         self._styled.clear()
+        self.styled_memo.clear()
         self._values.clear()
 
     def _route_attributes(self, attrs: Attributes) -> Attributes:
@@ -97,7 +102,13 @@ class Exporter:
         best = decision.best if decision is not None else None
         if best is None:
             return NOBODY
-        route_attrs = self._route_attributes(best.attributes)
+        # By the id of the attributes as the decision holds them, as _values: one lookup
+        # per decision (kept alive by _seen, which _route_attributes fills on a miss).
+        attrs = best.attributes
+        found = self.styled_memo.get(id(attrs))
+        if found is not None:
+            return found
+        route_attrs = self._route_attributes(attrs)
         found = self._styled.get(id(route_attrs))
         if found is None:
             found = NOBODY
@@ -111,6 +122,7 @@ class Exporter:
                     for peer in (policy.by_std if std else policy.by_asn).get(value, ())
                 )
             self._styled[id(route_attrs)] = found
+        self.styled_memo[id(attrs)] = found
         return found
 
     def group_value(self, decision: Decision, group: UpdateGroup) -> Attributes | None:

@@ -22,6 +22,16 @@ from schemas.events import Decision, Position
 _Marks = dict[tuple[str, int], tuple[int, set[str]]]
 
 
+class _Duplicate:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DUPLICATE"
+
+
+DUPLICATE = _Duplicate()  # what DecisionTable.put says of a decision seen before
+
+
 def removes(decision: Decision) -> bool:
     """Whether the decision withdraws its prefix from everyone (no best, no delta)."""
     return decision.best is None and not decision.outcomes
@@ -86,10 +96,25 @@ class DecisionTable:
 
     def apply(self, decision: Decision) -> bool:
         """Put a decision in force. False, and nothing changes, if it was seen before."""
-        if not self.fresh(decision):
-            self.duplicates += 1
-            return False
+        return self.put(decision) is not DUPLICATE
+
+    def put(self, decision: Decision) -> Decision | _Duplicate | None:
+        """`apply`, saying what it replaced: the decision in force before (None: none), or
+        DUPLICATE if it was seen before (nothing changes). The outbound core needs the one
+        before, and a lookup of its own in a table of every prefix is mostly cache misses."""
         prefix = decision.prefix
+        last = self._last
+        if last is not None and last[0] is decision.input:
+            # fresh()'s first case, inline (a call per decision): the input of the decision
+            # before, whose mark is the one at this very offset.
+            seen = last[1]
+            if prefix in seen:
+                self.duplicates += 1
+                return DUPLICATE
+            seen.add(prefix)
+        elif not self.fresh(decision):
+            self.duplicates += 1
+            return DUPLICATE
         deltas = self._deltas
         old = self.decisions.get(prefix)
         if old is not None:
@@ -101,7 +126,7 @@ class DecisionTable:
                         del deltas[outcome.client]
         if decision.best is None and not decision.outcomes:  # removes(decision)
             self.decisions.pop(prefix, None)
-            return True
+            return old
         self.decisions[prefix] = decision
         for outcome in decision.outcomes:
             # get first: setdefault would build an empty set for every delta
@@ -109,4 +134,4 @@ class DecisionTable:
             if prefixes is None:
                 prefixes = deltas[outcome.client] = set()
             prefixes.add(prefix)
-        return True
+        return old
