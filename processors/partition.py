@@ -195,10 +195,11 @@ class PartitionProcessor:
             if attributes is not None and kept.get(id(attributes)) is not attributes:
                 attributes = interned(attributes)
             accepted, reasons = group.accepted, group.reasons
-            # Per prefix, these loops are the hot path of a table: the outcome is one tuple
+            # Per prefix, this loop is the hot path of a table: the outcome is one tuple
             # per group (immutable, so its prefixes share it), and a prefix's dict is made
             # only when it has none (setdefault(prefix, {}) builds an empty dict every time).
             outcome = (accepted, reasons, attributes)
+            offer = None
             if accepted and not reasons and attributes is not None:
                 # _offer(), its memo's hit inlined (once per group: about two prefixes)
                 hit = memo.get((id(export), id(session), id(attributes)))
@@ -207,18 +208,6 @@ class PartitionProcessor:
                     offer = hit[3]
                 else:
                     offer = self._offer(session, attributes)
-                for prefix in group.prefixes:
-                    known = verdicts.get(prefix)
-                    if known is None:
-                        verdicts[prefix] = {key: outcome}
-                    else:
-                        known[key] = outcome
-                    candidates = offers.get(prefix)
-                    if candidates is None:
-                        offers[prefix] = {key: offer}
-                    else:
-                        candidates[key] = offer
-                continue
             for prefix in group.prefixes:
                 known = verdicts.get(prefix)
                 if known is None:
@@ -226,7 +215,12 @@ class PartitionProcessor:
                 else:
                     known[key] = outcome
                 candidates = offers.get(prefix)
-                if candidates is not None:
+                if offer is not None:
+                    if candidates is None:
+                        offers[prefix] = {key: offer}
+                    else:
+                        candidates[key] = offer
+                elif candidates is not None:
                     candidates.pop(key, None)
                     if not candidates:
                         del offers[prefix]
