@@ -63,13 +63,16 @@ _ASKS: dict[str, Ask] = {
 ExtValue = tuple[str, int, int]  # ("rt" or "ro", global part, local part), as general.yml has it
 
 
+_EXT_KINDS = {2: "rt", 3: "ro"}  # RFC 4360 subtypes: route target, route origin
+
+
 def ext_value(raw: bytes) -> ExtValue | None:
     """An RFC 4360 route-target/route-origin community in general.yml's form, if it is one.
 
     Only the encoding BIRD gives `(rt, a, b)` matches: two-octet-AS specific when a fits 16
     bits, else four-octet-AS specific (RFC 5668).
     """
-    kind = {2: "rt", 3: "ro"}.get(raw[1])
+    kind = _EXT_KINDS.get(raw[1])
     if kind is None:
         return None
     if raw[0] == 0x00:
@@ -198,20 +201,39 @@ class Rules:
 
     def read(self, attrs: Attributes) -> Requests:
         """The requests a route's communities make."""
+        # Once per session and attribute set (ExportPolicy.analyze): each table read into a
+        # local once, no call per community but ext_value(), as they count at this rate.
         general: set[Ask] = set()
         named: list[tuple[Ask, Named]] = []
-        for v in attrs.communities:
-            _note(self.std.get(v), self.std_named.get(v[0]), (True, v[1]), general, named)
-        for v in attrs.large_communities:
-            _note(self.lrg.get(v), self.lrg_named.get(v[:2]), (False, v[2]), general, named)
-        for raw in attrs.ext_communities:
-            e = ext_value(raw)
-            if e is not None:
-                _note(self.ext.get(e), self.ext_named.get(e[:2]), (False, e[2]), general, named)
         communities = attrs.communities
+        ext_communities = attrs.ext_communities
+        if communities:
+            fixed_of, about_of = self.std.get, self.std_named.get
+            for v in communities:
+                if (fixed := fixed_of(v)) is not None:
+                    general.add(fixed)
+                if (about := about_of(v[0])) is not None:
+                    named.append((about, (True, v[1])))
+        if attrs.large_communities:
+            fixed_of, about_of = self.lrg.get, self.lrg_named.get
+            for v in attrs.large_communities:
+                if (fixed := fixed_of(v)) is not None:
+                    general.add(fixed)
+                if (about := about_of(v[:2])) is not None:
+                    named.append((about, (False, v[2])))
+        if ext_communities:
+            fixed_of, about_of = self.ext.get, self.ext_named.get
+            for raw in ext_communities:
+                e = ext_value(raw)
+                if e is None:
+                    continue
+                if (fixed := fixed_of(e)) is not None:
+                    general.add(fixed)
+                if (about := about_of(e[:2])) is not None:
+                    named.append((about, (False, e[2])))
         blackhole = BLACKHOLE in communities or (Request.BLACKHOLE, 0) in general
         rpki_invalid = (
-            RPKI_INVALID_EXT in attrs.ext_communities or (Request.RPKI_INVALID, 0) in general
+            RPKI_INVALID_EXT in ext_communities or (Request.RPKI_INVALID, 0) in general
         )
         no_export = NO_EXPORT in communities or NO_EXPORT_SUBCONFED in communities
         no_advertise = NO_ADVERTISE in communities
@@ -220,19 +242,6 @@ class Rules:
         return Requests(
             frozenset(general), tuple(named), blackhole, rpki_invalid, no_export, no_advertise
         )
-
-
-def _note(
-    fixed: Ask | None,
-    about: Ask | None,
-    who: Named,
-    general: set[Ask],
-    named: list[tuple[Ask, Named]],
-) -> None:
-    if fixed is not None:
-        general.add(fixed)
-    if about is not None:
-        named.append((about, who))
 
 
 def _key(kind: str, parts: tuple, ext_type: str | None) -> tuple:

@@ -14,11 +14,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from ixrs.config import Client, RouteServerConfig
-from processors.control import BLACKHOLE, NO_ADVERTISE, NO_EXPORT, Request, Requests, Rules
-from processors.decide import Candidate
+from processors.control import (
+    BLACKHOLE,
+    NO_ADVERTISE,
+    NO_EXPORT,
+    NOTHING,
+    Request,
+    Requests,
+    Rules,
+)
+from processors.decide import Candidate, candidate_values, slot_builder
 from schemas.attributes import AsPathSegment, Attributes, SegmentType
 from schemas.events import Route
 
@@ -98,6 +106,17 @@ class Offer(Candidate):
     named: tuple[Peer, ...] = ()
 
 
+# Offer's fields built by slot setters, Candidate's inherited ones included (analyze).
+_new_offer = slot_builder(Offer)
+assert [f.name for f in fields(Offer)][len(fields(Candidate)):] == [
+    "peer_address", "path_asns", "deny_any", "blocked_in", "blackhole_in", "ordinary_in",
+    "exceptions", "denied", "allowed", "styled", "excluded", "named",
+], "ExportPolicy.analyze gives Offer's fields in this order"
+# Offer's denied, allowed, styled and named (ExportPolicy._named); as their defaults for a
+# route whose communities name no client.
+_Names = tuple[frozenset[str], frozenset[str], frozenset[str], tuple["Peer", ...]]
+_NAMES_NONE: _Names = (frozenset(), frozenset(), frozenset(), ())
+
 _STYLE = (Request.PREPEND_PEER, Request.NO_EXPORT_PEER, Request.NO_ADVERTISE_PEER)
 
 
@@ -152,35 +171,56 @@ class ExportPolicy:
         It depends on the route only, not on the prefix: the prefixes of one UPDATE share it.
         """
         attrs = route.attributes
-        requests = self.settings.rules.read(attrs)
-        path_asns = frozenset(attrs.path_asns())
-        excluded = self._excluded(route.session.peer_address, path_asns)
-        blackhole_in = self.settings.blackhole_families if requests.blackhole else NONE
-        blocked_in = _blocked_in(requests, blackhole_in, self.settings)
-        deny_any = (Request.DENY_ANY, 0) in requests.general
-        ordinary_in = NONE if deny_any else BOTH_FAMILIES - blocked_in
-        if not self.default_receives_blackholes:
-            ordinary_in -= blackhole_in
-        ordinary_in = _FAMILY_SETS[ordinary_in]
-        named = self._named(requests, excluded) if requests.named else {}
+        settings = self.settings
+        requests = settings.rules.read(attrs)
+        # Attributes.path_asns() walks the path in a generator; a one-segment path (most
+        # of them) gives the same ASNs in the same order straight from its tuple, and so
+        # the same frozenset, iterated in the same order by _excluded().
+        as_path = attrs.as_path
+        path_asns = frozenset(as_path[0].asns if len(as_path) == 1 else attrs.path_asns())
+        peer_address = route.session.peer_address
+        excluded = self._excluded(peer_address, path_asns)
+        if requests is NOTHING:
+            # Communities that ask nothing (most routes): blocked nowhere, not a blackhole,
+            # ordinary clients may receive it in both versions, no client named; what
+            # the lines below work out for it, without the set arithmetic.
+            blackhole_in = blocked_in = NONE
+            deny_any = False
+            ordinary_in = BOTH_FAMILIES
+            denied, allowed, styled, named = _NAMES_NONE
+        else:
+            blackhole_in = settings.blackhole_families if requests.blackhole else NONE
+            blocked_in = _FAMILY_SETS[_blocked_in(requests, blackhole_in, settings)]
+            deny_any = (Request.DENY_ANY, 0) in requests.general
+            ordinary_in = NONE if deny_any else BOTH_FAMILIES - blocked_in
+            if not self.default_receives_blackholes:
+                ordinary_in -= blackhole_in
+            ordinary_in = _FAMILY_SETS[ordinary_in]
+            denied, allowed, styled, named = (
+                self._named(requests, excluded) if requests.named else _NAMES_NONE)
         # Clients other than `excluded` may see it otherwise than ordinary ones if it names
         # some for export, or if it is a blackhole and some have a blackhole setting of their own.
-        singles_out = bool(named.get("named") or (self.unusual and blackhole_in))
+        singles_out = bool(named or (self.unusual and blackhole_in))
         if singles_out:
             exceptions: dict[int, tuple[Peer, ...]] = {}  # filled in below, from the offer
         else:
             exceptions = _usual_exceptions(excluded, ordinary_in)
-        offer = Offer.of(
-            route,
-            peer_address=route.session.peer_address,
-            path_asns=path_asns,
-            deny_any=deny_any,
-            blocked_in=_FAMILY_SETS[blocked_in],
-            blackhole_in=blackhole_in,
-            ordinary_in=ordinary_in,
-            excluded=excluded,
-            exceptions=exceptions,
-            **named,
+        # Offer.of(route, ...) by slot setters (_new_offer): a frozen dataclass's __init__
+        # with keywords costs twice as much, once per session and attribute set.
+        offer = _new_offer(
+            *candidate_values(route),
+            peer_address,
+            path_asns,
+            deny_any,
+            blocked_in,
+            blackhole_in,
+            ordinary_in,
+            exceptions,
+            denied,
+            allowed,
+            styled,
+            excluded,
+            named,
         )
         if singles_out:
             exceptions.update((v, self._exceptions(offer, v)) for v in BOTH_FAMILIES)
@@ -207,8 +247,9 @@ class ExportPolicy:
                 found[peer] = None
         return tuple(found)
 
-    def _named(self, requests: Requests, excluded: tuple[Peer, ...]) -> dict[str, object]:
-        """The clients that the peer-scoped requests name, as Offer fields."""
+    def _named(self, requests: Requests, excluded: tuple[Peer, ...]) -> _Names:
+        """The clients that the peer-scoped requests name, as Offer's fields denied,
+        allowed, styled and named."""
         found: dict[Request, set[str]] = {}
         for (request, _), (std, value) in requests.named:
             peers = (self.by_std if std else self.by_asn).get(value, ())
@@ -216,12 +257,12 @@ class ExportPolicy:
         denied = frozenset(found.get(Request.DENY_PEER, ()))
         allowed = frozenset(found.get(Request.ALLOW_PEER, ()))
         named = (self.by_ip[ip] for ip in sorted(denied | allowed))
-        return {
-            "denied": denied,
-            "allowed": allowed,
-            "styled": frozenset().union(*(found.get(r, ()) for r in _STYLE)),
-            "named": tuple(p for p in named if p not in excluded),
-        }
+        return (
+            denied,
+            allowed,
+            frozenset().union(*(found.get(r, ()) for r in _STYLE)),
+            tuple(p for p in named if p not in excluded),
+        )
 
 
 @functools.lru_cache(maxsize=4096)

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from ixrs.config.communities import CommunityPattern, CommunitySet
 from schemas.attributes import Attributes
+from schemas.decoder import constructor
 
 # RFC 1997 / RFC 7999 / RFC 8326 well-known communities.
 NO_EXPORT = (65535, 65281)
@@ -71,15 +72,26 @@ class Tags:
     def apply(self, attrs: Attributes) -> Attributes:
         if not self:
             return attrs
+        return self.apply_with(attrs, attrs.local_pref)
+
+    def apply_with(self, attrs: Attributes, local_pref: int | None) -> Attributes:
+        """apply(), and LOCAL_PREF set, in one new Attributes (a new one even without
+        tags): the import policy's last two changes, at the cost of one."""
         # Field by field (once per attribute set and outcome: dataclasses.replace() costs
-        # more than the unions); _ATTRIBUTE_FIELDS checks the order at import.
-        (origin, as_path, next_hop, next_hop_link_local, med, local_pref, atomic_aggregate,
+        # more than the unions), by slot setters (_new_attributes); _ATTRIBUTE_FIELDS
+        # checks the order at import.
+        (origin, as_path, next_hop, next_hop_link_local, med, _, atomic_aggregate,
          aggregator, communities, ext_communities, large_communities, otc,
          unknown) = _attribute_values(attrs)
-        return Attributes(
+        std, ext, lrg = self.std, self.ext, self.lrg
+        return _new_attributes(
             origin, as_path, next_hop, next_hop_link_local, med, local_pref, atomic_aggregate,
-            aggregator, _union(communities, self.std), _union(ext_communities, self.ext),
-            _union(large_communities, self.lrg), otc, unknown,
+            aggregator,
+            # _union() gives `have` back for no tags: a call less per kind without
+            _union(communities, std) if std else communities,
+            _union(ext_communities, ext) if ext else ext_communities,
+            _union(large_communities, lrg) if lrg else large_communities,
+            otc, unknown,
         )
 
 
@@ -93,14 +105,19 @@ _ATTRIBUTE_FIELDS = (
     "otc", "unknown",
 )
 assert tuple(f.name for f in fields(Attributes)) == _ATTRIBUTE_FIELDS, (
-    "Tags.apply and policy.with_local_pref copy Attributes field by field")
+    "Tags.apply_with and with_local_pref copy Attributes field by field")
 _attribute_values = attrgetter(*_ATTRIBUTE_FIELDS)
+
+
+# Attributes built by slot setters: half the time of the frozen dataclass's __init__.
+_new_attributes = constructor(Attributes)
 
 
 def with_local_pref(attrs: Attributes, local_pref: int | None) -> Attributes:
     """replace(attrs, local_pref=local_pref), field by field (see _ATTRIBUTE_FIELDS)."""
     values = _attribute_values(attrs)
-    return Attributes(*values[:5], local_pref, *values[6:])
+    return _new_attributes(*values[:5], local_pref, *values[6:])
+
 
 V = TypeVar("V")
 
@@ -172,20 +189,36 @@ class Matcher:
         return any(p.ext_type == ext_type and p.matches((admin, local)) for p in self.ext)
 
     def found_in(self, attrs: Attributes) -> bool:
+        # Each kind asked only where it has both patterns and values: a generator and an
+        # any() cost more than the test, once per attribute set (Batch).
         return (
-            any(self._std_hit(c) for c in attrs.communities)
-            or any(self._lrg_hit(c) for c in attrs.large_communities)
-            or any(self._ext_hit(c) for c in attrs.ext_communities)
+            bool(self.std and attrs.communities
+                 and any(self._std_hit(c) for c in attrs.communities))
+            or bool(self.lrg and attrs.large_communities
+                    and any(self._lrg_hit(c) for c in attrs.large_communities))
+            or bool(self.ext and attrs.ext_communities
+                    and any(self._ext_hit(c) for c in attrs.ext_communities))
         )
 
     def scrub(self, attrs: Attributes, *, rfc8097_too: bool = False) -> Attributes:
-        std = tuple(c for c in attrs.communities if not self._std_hit(c))
-        lrg = tuple(c for c in attrs.large_communities if not self._lrg_hit(c))
-        ext = tuple(
-            c
-            for c in attrs.ext_communities
-            if not self._ext_hit(c) and not (rfc8097_too and is_rfc8097(c))
+        # A kind without patterns or values keeps its tuple as it is (what the filter
+        # would give, without a generator per kind, once per attribute set: Batch).
+        have_std = attrs.communities
+        have_lrg = attrs.large_communities
+        have_ext = attrs.ext_communities
+        std = (tuple(c for c in have_std if not self._std_hit(c))
+               if self.std and have_std else have_std)
+        lrg = (tuple(c for c in have_lrg if not self._lrg_hit(c))
+               if self.lrg and have_lrg else have_lrg)
+        ext = (
+            tuple(
+                c
+                for c in have_ext
+                if not self._ext_hit(c) and not (rfc8097_too and is_rfc8097(c))
+            )
+            if have_ext and (self.ext or rfc8097_too)
+            else have_ext
         )
-        if (std, lrg, ext) == (attrs.communities, attrs.large_communities, attrs.ext_communities):
+        if (std, lrg, ext) == (have_std, have_lrg, have_ext):
             return attrs
         return replace(attrs, communities=std, large_communities=lrg, ext_communities=ext)

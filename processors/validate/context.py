@@ -24,7 +24,7 @@ from processors.validate.irr import IrrFacts, irr_facts
 from processors.validate.net import Net, canonical_address
 from processors.validate.policy import received
 from processors.validate.rpki import origin_validation
-from schemas.attributes import Attributes
+from schemas.attributes import Attributes, SegmentType
 from schemas.events import Reason
 
 # What a per-prefix check finds in a batch: (index of the prefix's Facts, reason) pairs.
@@ -39,6 +39,7 @@ class Facts(NamedTuple):
 
 
 _new = tuple.__new__
+_AS_SEQUENCE = SegmentType.AS_SEQUENCE
 
 
 class Batch:
@@ -72,14 +73,27 @@ class Batch:
         self.family = policy.family
         self.base = received(policy, attrs)
         self.next_hop = _canonical(attrs.next_hop)
-        self.path_asns = attrs.path_asns()
+        as_path = attrs.as_path
+        head = as_path[0] if len(as_path) == 1 else None
+        if head is not None and head.type == _AS_SEQUENCE and head.asns:
+            # One AS_SEQUENCE (most paths): what the four Attributes methods below work
+            # out, read off its ASNs without walking the path four times.
+            asns = head.asns
+            self.path_asns = asns
+            self.path_length = len(asns)
+            self.first_asn = asns[0]
+            self.origin = asns[-1]
+        else:
+            self.path_asns = attrs.path_asns()
+            self.path_length = attrs.path_length()
+            self.first_asn = attrs.first_asn()
+            self.origin = attrs.origin_asn()
         self.path_set = frozenset(self.path_asns)
-        self.path_length = attrs.path_length()
-        self.first_asn = attrs.first_asn()
-        self.origin = attrs.origin_asn()
         bh = policy.blackhole
-        asked = requested(bh, self.base)
-        self.blackhole = {4: asked and bh.enabled(4), 6: asked and bh.enabled(6)}
+        if requested(bh, self.base):
+            self.blackhole = {4: bh.enabled(4), 6: bh.enabled(6)}
+        else:
+            self.blackhole = {4: False, 6: False}
         vrps = data.vrps if data.uses_vrps(policy) else None
         self.vrps = vrps.index if vrps is not None else None
         self.validates_origin = policy.rpki.enabled

@@ -55,23 +55,60 @@ def import_attributes(
     rpki: int | None,
     first_failure: Step | None,
 ) -> Attributes:
+    # The communities added depend on the policy and the facts alone, not on the attribute
+    # set: worked out once per distinct outcome (_tags), not once per attribute set.
+    key = (id(policy), first_failure, blackhole, irr, rpki)
+    hit = _TAGS.get(key)
+    if hit is not None and hit[0] is policy:
+        tags = hit[1]
+    else:
+        tags = _tags(policy, blackhole, irr, rpki, first_failure)
+        if len(_TAGS) >= _TAGS_LIMIT:
+            _TAGS.clear()
+        _TAGS[key] = (policy, tags)
+    if first_failure is not None:
+        # The reject-cause communities are in `tags` already: one new Attributes.
+        local_pref = TAGGED_LOCAL_PREF if policy.tags_rejects else DEFAULT_LOCAL_PREF
+        return tags.apply_with(base, local_pref)
+    if blackhole:
+        attrs = apply_policy(policy.blackhole, version, tags.apply(base))
+        return with_local_pref(attrs, DEFAULT_LOCAL_PREF)  # replace(), without its cost per field
+    if policy.gshut_enabled and (GRACEFUL_SHUTDOWN in base.communities
+                                 or GRACEFUL_SHUTDOWN in tags.std):
+        attrs, local_pref = _graceful_shutdown(policy, tags.apply(base))
+        return with_local_pref(attrs, local_pref)
+    # Without GRACEFUL_SHUTDOWN among the communities the tags leave, step 4 changes nothing.
+    return tags.apply_with(base, DEFAULT_LOCAL_PREF)
+
+
+# (id of the client policy, first failing step, blackhole, IRR facts, RPKI state) ->
+# (the policy, the communities import_attributes adds). Keyed by the policy's identity,
+# checked on a hit (an id can be reused once its policy is gone); few distinct keys (the
+# clients times their outcomes), cleared when full so that old policies go.
+_TAGS: dict[tuple[object, ...], tuple[ClientPolicy, Tags]] = {}
+_TAGS_LIMIT = 4096
+
+
+def _tags(
+    policy: ClientPolicy,
+    blackhole: bool,
+    irr: IrrFacts | None,
+    rpki: int | None,
+    first_failure: Step | None,
+) -> Tags:
+    """The communities steps 2, 3 and, for a tagged route, 5 add, in the chain's order.
+    Adding one set after another adds what adding them joined would (_union keeps the
+    first of each value, in order)."""
     reached = AFTER_CHECKS if first_failure is None else first_failure.position
     tags = NO_TAGS
     if irr is not None and policy.irr is not None and policy.irr.tag and reached >= IRR_TAGS_AT:
         tags = tags + _irr_tags(policy.irr, irr)
     if reached >= RPKI_TAGS_AT:
         tags = tags + _rpki_tags(policy.rpki, blackhole, rpki)
-    attrs = tags.apply(base)
-    local_pref = DEFAULT_LOCAL_PREF
-    if first_failure is None and blackhole:
-        attrs = apply_policy(policy.blackhole, version, attrs)
-    elif first_failure is None and policy.gshut_enabled:
-        attrs, local_pref = _graceful_shutdown(policy, attrs)
     if first_failure is not None and policy.tags_rejects:
         assert policy.tagging is not None
-        attrs = policy.tagging.tags(first_failure.code).apply(attrs)
-        local_pref = TAGGED_LOCAL_PREF
-    return with_local_pref(attrs, local_pref)  # replace(), without its cost per field
+        tags = tags + policy.tagging.tags(first_failure.code)
+    return tags
 
 
 def _irr_tags(policy: IrrPolicy, irr: IrrFacts) -> Tags:
