@@ -25,17 +25,15 @@ from __future__ import annotations
 import functools
 import ipaddress
 from bisect import insort
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter
-from types import MemberDescriptorType
-from typing import Any, NamedTuple, Self, TypeVar
+from typing import Any, NamedTuple, Self
 
 from schemas.attributes import SegmentType
 from schemas.events import Route
 
-T = TypeVar("T")
 _AS_SEQUENCE = SegmentType.AS_SEQUENCE
 
 # LOCAL_PREF of a route the import policy left without one: BIRD's `default bgp_local_pref`.
@@ -87,7 +85,7 @@ class Candidate:
 
 def candidate_values(route: Route) -> tuple[Any, ...]:
     """Candidate's fields for a route, in their order: what Candidate.of() gives, for
-    builders that take the fields positionally (slot_builder)."""
+    builders that take the fields positionally (schemas.decoder.constructor)."""
     attrs = route.attributes
     session = route.session
     local_pref = DEFAULT_LOCAL_PREF if attrs.local_pref is None else attrs.local_pref
@@ -116,29 +114,6 @@ def candidate_values(route: Route) -> tuple[Any, ...]:
         level,
         _shared((*level, router_id, peer_order)),  # rank
     )
-
-
-def slot_builder(cls: type[T]) -> Callable[..., T]:
-    """A function building ``cls(*values)`` (every field, positionally) by the fields' slot
-    descriptors, in half the time of a frozen dataclass's __init__, as
-    schemas.decoder.constructor does, but for a dataclass whose fields are partly inherited
-    (Offer: constructor() reads the class's own slots only). For dataclasses with slots, an
-    __init__ of dataclasses' own and nothing else: checked here."""
-    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    setters = [getattr(cls, name) for name in names]
-    assert all(isinstance(s, MemberDescriptorType) for s in setters), cls
-    assert not hasattr(cls, "__post_init__") and cls.__new__ is object.__new__, cls
-    assert cls.__init__.__code__.co_filename == "<string>", cls  # dataclasses' own __init__
-    args = [f"v{n}" for n in range(len(names))]
-    body = "\n".join([f"def build({', '.join(args)}):",
-                      "    o = _new(_cls)",
-                      *(f"    _s{n}(o, {v})" for n, v in enumerate(args)),
-                      "    return o"])
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    namespace.update((f"_s{n}", s.__set__) for n, s in enumerate(setters))
-    exec(compile(body, f"<slot builder of {cls.__name__}>", "exec"), namespace)
-    build: Callable[..., T] = namespace["build"]
-    return build
 
 
 @functools.lru_cache(maxsize=4096)

@@ -26,8 +26,9 @@ from processors.control import (
     Requests,
     Rules,
 )
-from processors.decide import Candidate, candidate_values, slot_builder
+from processors.decide import Candidate, candidate_values
 from schemas.attributes import AsPathSegment, Attributes, SegmentType
+from schemas.decoder import constructor
 from schemas.events import Route
 
 BOTH_FAMILIES = frozenset({4, 6})
@@ -107,7 +108,8 @@ class Offer(Candidate):
 
 
 # Offer's fields built by slot setters, Candidate's inherited ones included (analyze).
-_new_offer = slot_builder(Offer)
+_new_offer = constructor(Offer)
+assert _new_offer is not Offer, "Offer is built by slot setters (schemas.decoder.slot_setters)"
 assert [f.name for f in fields(Offer)][len(fields(Candidate)):] == [
     "peer_address", "path_asns", "deny_any", "blocked_in", "blackhole_in", "ordinary_in",
     "exceptions", "denied", "allowed", "styled", "excluded", "named",

@@ -85,7 +85,9 @@ def slot_setters(cls: type) -> tuple[Callable[[Any, Any], None], ...] | None:
         return None  # InitVar or ClassVar pseudo-fields
     setters = []
     for f in fields:
-        descriptor = cls.__dict__.get(f.name)
+        # a field of a base dataclass has its slot there (a candidate's in an Offer)
+        descriptor = next((k.__dict__[f.name] for k in cls.__mro__ if f.name in k.__dict__),
+                          None)
         if not f.init or not isinstance(descriptor, types.MemberDescriptorType):
             return None
         setters.append(descriptor.__set__)
