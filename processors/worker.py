@@ -28,6 +28,7 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,15 @@ SAVE_INTERVAL = 30.0
 # outputs are recognisable duplicates.
 BEHIND_FACTOR = 4
 BEHIND_AFTER = 2.0
+# A worker keeping up with a table as it arrives is not behind, yet a save then stalls it
+# just the same: on 2 cores, a save of a million changed prefixes took 16 s of CPU in the
+# middle of a 1M-route convergence and doubled its time. So saves also wait (as long as
+# while behind) while the worker spent over BUSY_SHARE of the last BUSY_WINDOW seconds
+# processing and flushing: a save is put off to a quiet moment, or BEHIND_FACTOR intervals
+# at most. An IXP's steady churn keeps a worker busy well under 1 % of the time; a table
+# coming in, over half.
+BUSY_WINDOW = 5.0
+BUSY_SHARE = 0.2
 
 
 def save_interval() -> float:
@@ -75,6 +85,37 @@ def save_interval() -> float:
     except ValueError:
         raise ConfigError(f"IXRS_SAVE_INTERVAL: {value!r} is not a number of seconds") from None
 
+
+
+def save_due(since_save: float, interval: float, loaded: bool) -> bool:
+    """Whether the state should be saved now: once ``interval`` seconds have passed since
+    the last save, or BEHIND_FACTOR intervals while the worker is loaded (behind its input,
+    or busy)."""
+    return since_save >= interval * (BEHIND_FACTOR if loaded else 1)
+
+
+class Load:
+    """The share of the last ``window`` seconds that the worker spent working on batches."""
+
+    def __init__(self, window: float = BUSY_WINDOW) -> None:
+        self.window = window
+        self._spans: deque[tuple[float, float]] = deque()  # (when it ended, seconds spent)
+        self._total = 0.0
+
+    def add(self, end: float, spent: float) -> None:
+        self._spans.append((end, spent))
+        self._total += spent
+        self._forget(end)
+
+    def share(self, now: float) -> float:
+        self._forget(now)
+        return self._total / self.window
+
+    def _forget(self, now: float) -> None:
+        while self._spans and self._spans[0][0] <= now - self.window:
+            self._total -= self._spans.popleft()[1]
+        if not self._spans:
+            self._total = 0.0  # no float residue from the subtractions
 
 
 class Worker:
@@ -95,6 +136,7 @@ class Worker:
         self.unsaved: set[int] = set()  # partitions with changes not yet saved
         self.saved_at = 0.0
         self.newest_us = 0  # the stamp of the last event processed (behind())
+        self.load = Load()  # how busy the worker has been lately (commit)
         self.save_interval = save_interval()
         self.routes_topic = topics.ROUTES.name(deploy.topic_prefix)
         self.topic_names: dict[str, str] = {}  # suffix -> full name
@@ -223,18 +265,20 @@ class Worker:
         if left:
             raise RuntimeError(f"{left} outputs not acknowledged by the broker")
 
-    def commit(self, partitions: set[int], now: float) -> None:
+    def commit(self, partitions: set[int], now: float, spent: float = 0.0) -> None:
         """Flush the outputs, then (at most once per save interval) save the state of the
-        partitions touched since the last save, with their offsets.
+        partitions touched since the last save, with their offsets. ``now`` is when the
+        batch's processing ended, and ``spent`` the seconds it took.
 
         In this order, a crash between the two leaves the state behind the log, never
         ahead of it: the events after the stored offset are processed again. Saving less
         often than every batch writes a prefix changed many times over once, at the cost of
         more events processed again after a crash."""
         self.flush()
+        self.load.add(time.monotonic(), spent + time.monotonic() - now)  # flushing included
         self.unsaved |= partitions
-        due = self.save_interval * (BEHIND_FACTOR if self.behind() else 1)
-        if now - self.saved_at < due:
+        loaded = self.behind() or self.load.share(now) > BUSY_SHARE
+        if not save_due(now - self.saved_at, self.save_interval, loaded):
             return
         for partition in self.unsaved:
             self._save(partition)
@@ -315,6 +359,7 @@ def build_app(worker: Worker, state_dir: Path) -> faust.App:
         loop = asyncio.get_running_loop()
         async for events in stream.take_events(BATCH, within=0.05):
             touched: set[int] = set()
+            started = time.monotonic()
             due = loop.time() + YIELD_EVERY
             for event in events:
                 message = event.message
@@ -333,7 +378,8 @@ def build_app(worker: Worker, state_dir: Path) -> faust.App:
                     due = loop.time() + YIELD_EVERY
             # Outputs in the log, then the state with its offsets; only after this body
             # returns does faust acknowledge these events (take_events) and may commit them.
-            await loop.run_in_executor(None, worker.commit, touched, time.monotonic())
+            now = time.monotonic()
+            await loop.run_in_executor(None, worker.commit, touched, now, now - started)
 
     @app.on_partitions_assigned.connect
     async def assigned(app: faust.App, assigned: set[Any], **_: Any) -> None:
