@@ -320,7 +320,7 @@ class PartitionProcessor:
         """decide_prefix(), memoised by candidate set: the prefixes of a table that share
         their candidates (same peers, same attribute sets: one origin AS, typically) are
         decided once. The result depends on the offers and the IP version only. (_decide()
-        reads the memo itself; replay's settling processor calls this.)"""
+        reads the memo itself; replay's settling processor and the store's restore call this.)"""
         key = _memo_key(prefix, candidates)
         hit = self.caches.decisions.get(key)
         if hit is not None:
