@@ -248,7 +248,7 @@ def _moment(args: argparse.Namespace) -> Moment:
 def cmd_replay(args: argparse.Namespace) -> int:
     from replay.history import History
     from replay.progress import Progress
-    from replay.state import WHAT, replay_lines
+    from replay.state import WHAT, replay_blocks
 
     if args.verify:
         if args.from_ is None or args.to is None:
@@ -264,12 +264,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
         config = history.config(history.version_at(moment))
         clients = {c.ip for c in _select_clients(config, args.client)}
     progress = Progress("replay")
-    out = sys.stdout
-    for line in replay_lines(source, moment, (args.what,) if args.what else WHAT, clients,
-                             progress):
+    sys.stdout.flush()  # the blocks go to the bytes underneath, after anything written so far
+    out = sys.stdout.buffer
+    for block in replay_blocks(source, moment, (args.what,) if args.what else WHAT, clients,
+                               progress):
         if progress.parts and not progress.finished:
-            progress.finish()  # the first line: every partition is done
-        out.write(line + "\n")
+            progress.finish()  # the first block: every partition is done
+        out.write(block)
     progress.finish()
     out.flush()
     return EXIT_OK
