@@ -133,39 +133,34 @@ class JsonTexts:
         self._texts: dict[int, tuple[object, str]] = {}
 
     def of(self, value: Any, make: Callable[[Any], Any]) -> str:
-        hit = self._texts.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        if len(self._texts) >= self.LIMIT:
-            self._texts.clear()
-        text = json.dumps(make(value))
-        self._texts[id(value)] = (value, text)
-        return text
+        """json.dumps(make(value)), made once for the object."""
+        text = self._known(value)
+        return text if text is not None else self._keep(value, json.dumps(make(value)))
 
     def route(self, route: Route | None) -> str:
         """json.dumps(route_json(route)), around the texts of its session and attributes."""
         if route is None:
             return "null"
-        hit = self._texts.get(id(route))
-        if hit is not None and hit[0] is route:
-            return hit[1]
-        text = (f'{{"from": {self.of(route.session, peer_json)}, '
-                f'"attributes": {self.attributes(route.attributes)}}}')
-        if len(self._texts) >= self.LIMIT:
-            self._texts.clear()
-        self._texts[id(route)] = (route, text)
+        text = self._known(route)
+        if text is None:
+            text = self._keep(route, f'{{"from": {self.of(route.session, peer_json)}, '
+                                     f'"attributes": {self.attributes(route.attributes)}}}')
         return text
 
     def attributes(self, attributes: Attributes | None) -> str:
         if attributes is None:
             return "null"
-        hit = self._texts.get(id(attributes))
-        if hit is not None and hit[0] is attributes:
-            return hit[1]
-        text = attributes_text(attributes)
+        text = self._known(attributes)
+        return text if text is not None else self._keep(attributes, attributes_text(attributes))
+
+    def _known(self, value: object) -> str | None:
+        hit = self._texts.get(id(value))
+        return hit[1] if hit is not None and hit[0] is value else None
+
+    def _keep(self, value: object, text: str) -> str:
         if len(self._texts) >= self.LIMIT:
             self._texts.clear()
-        self._texts[id(attributes)] = (attributes, text)
+        self._texts[id(value)] = (value, text)  # the object kept: its id stays its own
         return text
 
 
