@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import parse_schema
@@ -178,6 +178,18 @@ def _by_class(compile_all: Callable[[list[Any], dict[str, type]], dict[str, Any]
 # and readers, for bodies written with the current schema.
 _ENCODERS: dict[type, encoder.Encoder] = _by_class(encoder.compile_encoders)
 _DECODERS: dict[type, decoder.Decoder] = _by_class(decoder.compile_decoders)
+
+
+T = TypeVar("T")
+
+
+def decoder_leaving(cls: type[T], **unread: object) -> Callable[[bytes], T]:
+    """A compiled decoder of ``cls`` bodies (current schema) that steps over the fields
+    named, giving each the value named instead; for a reader that never looks at them."""
+    et = EVENT_TYPES[cls]
+    name = et.info.expanded["name"]
+    compiled = decoder.compile_decoders([et.info.expanded], _PY_TYPES, {name: unread})
+    return compiled[name]  # type: ignore[return-value]
 
 
 def event_type(event: Any) -> EventType:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import struct
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from enum import IntEnum
 from typing import Any, TypeVar
 
@@ -117,8 +117,10 @@ def constructor(cls: type[T]) -> Callable[..., T]:
 class _Compiler(SchemaCompiler):
     what = "the compiled decoder"
 
-    def __init__(self, py_types: dict[str, type]) -> None:
+    def __init__(self, py_types: dict[str, type],
+                 unread: Mapping[str, Mapping[str, object]] | None = None) -> None:
         super().__init__(py_types)
+        self.unread = unread or {}  # event name -> {field: the value it is given instead}
         self.globals.update({
             "_rl": read_long, "_LIMIT": INTERN_LIMIT, "_MIN_HEAD": MIN_HEAD, "_PER_HEAD": PER_HEAD,
             "_unpack_f": struct.Struct("<f").unpack_from,
@@ -271,10 +273,17 @@ class _Compiler(SchemaCompiler):
         ident = self.ident(schema["name"])
         constructor = f"_T_{ident}"
         self.globals[constructor] = cls
+        # an event's fields its reader has no use for: stepped over, a constant instead
+        unread = self.unread.get(schema["name"], {}) if stack == (schema["name"],) else {}
         values = []
         for f in schema["fields"]:
-            v = self.var()
-            self.read(f["type"], v, lines, ind, stack)
+            if f["name"] in unread:
+                self.skip(f["type"], lines, ind)
+                v = f"_U_{ident}_{f['name']}"
+                self.globals[v] = unread[f["name"]]
+            else:
+                v = self.var()
+                self.read(f["type"], v, lines, ind, stack)
             values.append(v)
         setters = slot_setters(cls)
         if setters is None:
@@ -432,10 +441,16 @@ class _Compiler(SchemaCompiler):
         return func
 
 
-def compile_decoders(schemas: Iterable[dict[str, Any]],
-                     py_types: dict[str, type]) -> dict[str, Decoder]:
-    """One decoder (Avro binary body -> object) per expanded event schema, by full name."""
-    compiler = _Compiler(py_types)
+def compile_decoders(schemas: Iterable[dict[str, Any]], py_types: dict[str, type],
+                     unread: Mapping[str, Mapping[str, object]] | None = None
+                     ) -> dict[str, Decoder]:
+    """One decoder (Avro binary body -> object) per expanded event schema, by full name.
+
+    ``unread``: by event name, fields that are stepped over instead of decoded, each given
+    the constant named instead. For a reader that never looks at them (the speaker, at a
+    decision's header: a fifth of the decoding, once per prefix of a table); the decoders
+    and their interning tables are their own."""
+    compiler = _Compiler(py_types, unread)
     funcs = {s["name"]: compiler.event_function(s) for s in schemas}
     source = "\n\n\n".join(compiler.functions) + "\n"
     namespace = compiler.globals

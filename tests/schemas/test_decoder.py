@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 
 import pytest
 from hypothesis import given, settings
@@ -163,6 +164,23 @@ def test_a_stream_of_decisions_reads_as_fastavro_reads_it() -> None:
         for decision in _decisions():
             body = codec.encode_body(decision)
             assert codec.decode_body(et, body) == codec.generic_decode_body(et, body) == decision
+
+
+def test_a_decoder_leaving_the_header_reads_everything_after_it() -> None:
+    # The speaker's reader steps over a decision's header (varints of one to eight octets,
+    # strings of any length here) and must land exactly on the fields after it.
+    unread = events.EventHeader("not read", 0, 0, "")
+    read = codec.decoder_leaving(events.Decision, header=unread)
+    decisions = _decisions()
+    decisions.append(dataclasses.replace(
+        decisions[-1], header=events.EventHeader("é" * 300, 2**62, -1, "v" * 70)))
+    for decision in decisions:
+        body = codec.encode_body(decision)
+        got = read(body)
+        assert got.header is unread
+        assert got == dataclasses.replace(decision, header=unread)
+        with pytest.raises((IndexError, ValueError)):  # as the full decoder's errors
+            read(body[:len(body) // 2])
 
 
 def test_a_truncated_decision_is_a_decode_error_after_whole_ones() -> None:
