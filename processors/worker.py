@@ -265,7 +265,7 @@ class Worker:
         if left:
             raise RuntimeError(f"{left} outputs not acknowledged by the broker")
 
-    def commit(self, partitions: set[int], now: float, spent: float = 0.0) -> None:
+    def commit(self, partitions: set[int], now: float, spent: float) -> None:
         """Flush the outputs, then (at most once per save interval) save the state of the
         partitions touched since the last save, with their offsets. ``now`` is when the
         batch's processing ended, and ``spent`` the seconds it took.
@@ -275,7 +275,8 @@ class Worker:
         often than every batch writes a prefix changed many times over once, at the cost of
         more events processed again after a crash."""
         self.flush()
-        self.load.add(time.monotonic(), spent + time.monotonic() - now)  # flushing included
+        flushed = time.monotonic()
+        self.load.add(flushed, spent + flushed - now)  # flushing counts as work too
         self.unsaved |= partitions
         loaded = self.behind() or self.load.share(now) > BUSY_SHARE
         if not save_due(now - self.saved_at, self.save_interval, loaded):

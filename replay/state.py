@@ -130,18 +130,12 @@ def _merged(shares: list[Sorted]) -> list[bytes]:
     """The lines of every share in key order."""
     if len(shares) == 1:
         return shares[0][1]
-    keys: list[Any] = []
-    lines: list[bytes] = []
-    for share_keys, share_lines in shares:
-        keys += share_keys
-        lines += share_lines
-    if not lines:
-        return []
+    keys = [key for share_keys, _lines in shares for key in share_keys]
+    lines = [line for _keys, share_lines in shares for line in share_lines]
     # sorted() finds the presorted runs and merges them, comparing keys only (in C), and
-    # keeps the shares' order among equal keys; itemgetter picks the lines in C as well
+    # keeps the shares' order among equal keys
     order = sorted(range(len(keys)), key=keys.__getitem__)
-    picked = itemgetter(*order)(lines)
-    return [picked] if len(order) == 1 else list(picked)
+    return [lines[i] for i in order]
 
 
 def session_book(source: LogSource, moment: Moment) -> SessionBook:
