@@ -16,8 +16,9 @@ copy of the attributes, as Avro decoding gives them; they are applied in batches
 `--shape convergence` is instead the export side of the convergence benchmark
 (benchmarks/convergence): `--peers` injectors of `--per-peer` prefixes each (the full-table
 generator's attribute sets) and a monitor, all three clients of one update group; every
-decision is encoded as the worker writes it (prefixes of one input event sorted), then timed
-as the speaker spends it: decoding (the decisions thread), `Outbound.apply` per 5,000 and
+decision is encoded as the worker writes it (a Decisions record per input event and
+partition, prefixes sorted, one decision per candidate set), then timed as the speaker
+spends it: decoding and expanding (the decisions thread), `Outbound.apply` per 5,000 and
 `take` (the loop), and one `SentUpdate` encoded per message written (`Speaker.record_sent`).
 
 Figures (CPU seconds: the machine is shared):
@@ -47,6 +48,7 @@ from processors.export import ExportPolicy
 from processors.views import decide_routes
 from schemas import codec
 from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
+from schemas.decisions import batches, expand
 from schemas.events import (
     ClientOutcome,
     Decision,
@@ -237,6 +239,7 @@ def convergence_decisions(peers: int, per_peer: int, seed: int = 1
     encoded: list[bytes] = []
     offsets = [0] * 8
     seq = 0
+    memo: dict[int, Any] = {}  # IPv4 only: the route's id is enough
     for batch in (r for group in zip(*reads, strict=False) for r in group):
         parts: dict[int, dict[str, Route]] = {}
         for route, prefixes in batch:  # type: ignore[misc]
@@ -245,23 +248,29 @@ def convergence_decisions(peers: int, per_peer: int, seed: int = 1
         for partition, chosen in sorted(parts.items()):
             position = Position("ixrs.routes", partition, offsets[partition])
             offsets[partition] += 1
+            seq += 1
+            header = EventHeader(worker, seq, 1_764_200_000_000_000 + seq, version)
+            decisions = []
             for prefix in sorted(chosen):
                 route = chosen[prefix]
-                made = decide_routes(prefix, [route], policy)
-                seq += 1
-                header = EventHeader(worker, seq, 1_764_200_000_000_000 + seq, version)
-                event = made.to_event(header, f"{position.event_id()}/{prefix}", position)
-                encoded.append(codec.encode(event))
+                # one result per candidate set, as the worker's decision memo gives it
+                made = memo.get(id(route))
+                if made is None:
+                    made = memo[id(route)] = decide_routes(prefix, [route], policy)
+                decisions.append(Decision(header, f"{position.event_id()}/{prefix}", position,
+                                          prefix, made.best, made.step, made.candidates,
+                                          made.outcomes))
+            encoded += [codec.encode(event) for event in batches(decisions)]
     return policy, [c.ip for c in config.clients], encoded
 
 
 def convergence(peers: int, per_peer: int, rounds: int) -> None:
     made, (policy, addresses, encoded) = timed(lambda: convergence_decisions(peers, per_peer))
-    sample = codec.decode(encoded[0])
+    sample = expand(codec.decode(encoded[0]))[0]
     assert isinstance(sample, Decision) and sample.outcomes and isinstance(
         sample.outcomes[0], ClientOutcome)
     print(f"convergence: {peers} x {per_peer:,} prefixes, {len(addresses)} clients; "
-          f"{len(encoded):,} decisions made in {made:.0f} s")
+          f"decisions made in {made:.0f} s, {len(encoded):,} Decisions records")
     tune_for_growing_state()  # the speaker's collector settings (ixrs.heap)
     negotiated = Negotiated(four_octet_as=True, families=frozenset({IPV4_UNICAST}),
                             route_refresh=True)
@@ -273,7 +282,7 @@ def convergence(peers: int, per_peer: int, rounds: int) -> None:
             table.clear()
         decode = event_reader(SingleObjectFraming())  # as the speaker's decisions thread
         start = time.process_time()
-        decoded = [decode(b) for b in encoded]
+        decoded = [d for b in encoded for d in expand(decode(b))]
         decoding = time.process_time() - start
         outbound = Outbound(policy)
         for address in addresses:

@@ -78,8 +78,10 @@ VERDICTS = TopicSpec(
     "Import-policy verdicts, in the partition of the routes they judge.",
 )
 DECISIONS = TopicSpec(
-    "decisions", Partitioning.BY_PREFIX, "prefix", (events.Decision,),
-    "Per-prefix decisions: what each client is now to be sent, and why.",
+    "decisions", Partitioning.BY_PREFIX, "first prefix", (events.Decisions, events.Decision),
+    "Per-prefix decisions, what each client is now to be sent and why: one Decisions event "
+    "per decision pass of an input event in a partition, prefixes with the same result "
+    "grouped (Decision, one per prefix, in logs written before).",
 )
 SENT = TopicSpec(
     "sent", Partitioning.BY_SESSION, "client address", (events.SentUpdate,),

@@ -274,7 +274,9 @@ class PartitionProcessor:
         # and the policy version are looked up once per call instead of once per prefix,
         # and the decision memo is read here (_decided() fills it).
         offers, decisions, memo = self.offers, self.decisions, self.caches.decisions
-        header, version = self.stamper.header, self.policy.version
+        # One header for the pass: its decisions are one Decisions event in the log
+        # (schemas.decisions), stamped when the first is made.
+        header: EventHeader | None = None
         append = out.append
         for prefix in sorted(prefixes):
             candidates = offers.get(prefix, _NO_OFFERS)
@@ -308,9 +310,10 @@ class PartitionProcessor:
                 decisions[prefix] = decision
             else:
                 del decisions[prefix]  # the Decision with no best withdraws it
-            # header(version) is _header(): the partition's configuration version.
+            if header is None:
+                header = self._header()
             # decision.to_event() inlined.
-            event = _new_decision_event(header(version), f"{input_id}/{prefix}", position,
+            event = _new_decision_event(header, f"{input_id}/{prefix}", position,
                                         prefix, decision.best, decision.step,
                                         decision.candidates, decision.outcomes)
             append(_new(Output, (topics.DECISIONS, prefix, event)))

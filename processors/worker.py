@@ -48,7 +48,8 @@ from processors.export import ExportPolicy
 from processors.partition import Output, PartitionProcessor, Policies, SharedCaches
 from processors.store import PartitionStore, store_path
 from processors.validate import ImportPolicy
-from schemas.events import Position
+from schemas.decisions import batches, fitted
+from schemas.events import Decision, Position
 
 log = logging.getLogger("ixrs.worker")
 BATCH = 500
@@ -66,6 +67,10 @@ SAVE_INTERVAL = 30.0
 # outputs are recognisable duplicates.
 BEHIND_FACTOR = 4
 BEHIND_AFTER = 2.0
+# A Decisions record over this is written as two (Kafka's default limit per record is 1 MB,
+# and the embedded broker's the same): a pass over a partition with many clients' deltas per
+# prefix can make one.
+MAX_DECISIONS_BYTES = 900_000
 # A worker keeping up with a table as it arrives is not behind, yet a save then stalls it
 # just the same: on 2 cores, a save of a million changed prefixes took 16 s of CPU in the
 # middle of a 1M-route convergence and doubled its time. So saves also wait (as long as
@@ -213,8 +218,7 @@ class Worker:
         ):
             outputs = proc.handle(Position(self.routes_topic, proc.partition, offset), event)
             if emit:
-                for out in outputs:
-                    self._produce(out, proc.partition)
+                self._emit(outputs, proc.partition)
             if offset + 1 >= upto:
                 break
         return upto
@@ -228,29 +232,56 @@ class Worker:
         proc = self.processors[partition]
         event = self.framing.decode(value)
         self.newest_us = event.header.event_time_us  # every routes event has one
-        for out in proc.handle(Position(self.routes_topic, partition, offset), event):
-            self._produce(out, partition)
+        self._emit(proc.handle(Position(self.routes_topic, partition, offset), event), partition)
         self.resume[partition] = offset + 1
         self.stats["events"] += 1
 
-    def _produce(self, out: Output, partition: int) -> None:
-        # Once per output (a table makes one Decision per prefix): topic names are cached.
-        topic = self.topic_names.get(out.topic.suffix)
-        if topic is None:
-            topic = self.topic_names[out.topic.suffix] = out.topic.name(self.deploy.topic_prefix)
-        value = self.framing.encode(topic, out.event)
-        while True:
-            try:
-                self.producer.produce(topic, value, out.key, partition)
-                break
-            except BufferError:
-                self.producer.poll(0.1)
-        if out.topic is topics.VERDICTS:
+    def _emit(self, outputs: list[Output], partition: int) -> None:
+        """The outputs of one event as records, in their order: the verdicts one each, the
+        decisions of each decision pass as Decisions events (schemas.decisions)."""
+        made: list[Decision] = []
+        for out in outputs:
+            if out.topic is topics.DECISIONS:
+                made.append(out.event)  # type: ignore[arg-type]
+                continue
+            if made:
+                self._decisions(made, partition)
+                made = []
+            self._produce(out.topic, out.key, out.event, partition)
             self.stats["verdicts"] += 1
             for group in out.event.groups:  # type: ignore[attr-defined]
                 self.stats["accepted" if group.accepted else "filtered"] += len(group.prefixes)
-        else:
-            self.stats["decisions"] += 1
+        if made:
+            self._decisions(made, partition)
+
+    def _decisions(self, made: list[Decision], partition: int) -> None:
+        topic = self._topic(topics.DECISIONS)
+        for event in batches(made):
+            for part, value in fitted(event, lambda e: self.framing.encode(topic, e),
+                                      MAX_DECISIONS_BYTES):
+                # Keyed by the first prefix: the key partitions as the prefixes do (the
+                # record goes to the input's partition number, like every output).
+                self._send(topic, value, part.groups[0].prefixes[0], partition)
+        self.stats["decisions"] += len(made)
+
+    def _produce(self, spec: topics.TopicSpec, key: str, event: object, partition: int) -> None:
+        topic = self._topic(spec)
+        self._send(topic, self.framing.encode(topic, event), key, partition)
+
+    def _topic(self, spec: topics.TopicSpec) -> str:
+        # Once per record: topic names are cached.
+        topic = self.topic_names.get(spec.suffix)
+        if topic is None:
+            topic = self.topic_names[spec.suffix] = spec.name(self.deploy.topic_prefix)
+        return topic
+
+    def _send(self, topic: str, value: bytes, key: str, partition: int) -> None:
+        while True:
+            try:
+                self.producer.produce(topic, value, key, partition)
+                break
+            except BufferError:
+                self.producer.poll(0.1)
 
     def status(self) -> dict[str, int]:
         """The counters of the worker's `status:` line (ixrs.status)."""

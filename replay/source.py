@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from ixrs import topics
 from ixrs.eventlog import Framing, partition_count, read_records
+from schemas.decisions import expand
+from schemas.events import Decisions
 
 
 class LogSource(Protocol):
@@ -50,7 +52,13 @@ class KafkaSource:
 
 def events(source: LogSource, spec: topics.TopicSpec, partition: int,
            start: int = 0) -> Iterator[tuple[int, Any]]:
-    """(offset, decoded event) of one partition."""
+    """(offset, decoded event) of one partition; a Decisions record as its per-prefix
+    decisions, each at the record's offset (schemas.decisions)."""
     decode = source.framing.decode
     for offset, value in source.records(spec, partition, start):
-        yield offset, decode(value)
+        event = decode(value)
+        if type(event) is Decisions:
+            for decision in expand(event):
+                yield offset, decision
+        else:
+            yield offset, event

@@ -32,6 +32,8 @@ __all__ = [
     "DataSetRef",
     "DataSetVersion",
     "Decision",
+    "DecisionGroup",
+    "Decisions",
     "Epoch",
     "Event",
     "EventHeader",
@@ -252,6 +254,22 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionGroup:
+    prefixes: tuple[str, ...]
+    best: Route | None = None
+    step: str = ""
+    candidates: int = 0
+    outcomes: tuple[ClientOutcome, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Decisions:
+    header: EventHeader
+    input: Position
+    groups: tuple[DecisionGroup, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SentUpdate:
     header: EventHeader
     session: Session
@@ -334,6 +352,7 @@ Event = (
     | SpeakerIncarnation
     | Verdict
     | Decision
+    | Decisions
     | SentUpdate
     | ConfigVersion
     | DataSetVersion
@@ -353,6 +372,7 @@ EVENT_TYPES: tuple[type, ...] = (
     SpeakerIncarnation,
     Verdict,
     Decision,
+    Decisions,
     SentUpdate,
     ConfigVersion,
     DataSetVersion,

@@ -110,6 +110,14 @@ EVENTS = {
             tuple
         ),
     ),
+    ev.Decisions: st.builds(
+        ev.Decisions, header, position,
+        st.lists(st.builds(
+            ev.DecisionGroup, st.lists(prefix, min_size=1, max_size=3).map(tuple),
+            st.none() | route, text, i31,
+            st.lists(st.builds(ev.ClientOutcome, address, st.none() | route, text),
+                     max_size=3).map(tuple)), min_size=1, max_size=3).map(tuple),
+    ),
     ev.SentUpdate: st.builds(ev.SentUpdate, header, session, st.binary(max_size=64), strings,
                              text),
     ev.ConfigVersion: st.builds(

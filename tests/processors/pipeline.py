@@ -33,6 +33,7 @@ from processors.export import ExportPolicy
 from processors.partition import PartitionProcessor, Policies
 from processors.validate import ImportPolicy
 from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
+from schemas.decisions import per_prefix
 from schemas.events import (
     Epoch,
     EventHeader,
@@ -246,8 +247,9 @@ class Tail:
     def poll(self) -> list[tuple[int, int, Any]]:
         for msg in self._consumer.consume(5000, 0.2):
             if msg.error() is None:
-                self.events.append((msg.partition(), msg.offset(),
-                                    self._framing.decode(msg.value())))
+                # a Decisions record as its per-prefix decisions, each at its offset
+                self.events.extend((msg.partition(), msg.offset(), event) for event in
+                                   per_prefix(self._framing.decode(msg.value())))
         return self.events
 
     def count(self) -> int:

@@ -12,6 +12,7 @@ import time
 from ixrs.eventlog import EventProducer, SingleObjectFraming, read_partitions
 from ixrs.timespec import format_time
 from schemas.attributes import Attributes, Origin
+from schemas.decisions import batched, per_prefix
 from schemas.events import Decision, SentUpdate
 from speaker.codec import Update, encode
 from speaker.codec.negotiated import Negotiated
@@ -54,16 +55,16 @@ def test_verify_is_clean_then_finds_the_tampered_decision(pipeline) -> None:  # 
     # Tamper: write a recorded decision again, same id, another best step.
     bootstrap, prefix = speaker.bootstrap, speaker.prefix
     topic = prefix + "decisions"
-    found = [(p, o, e) for p, o, e in read_partitions(bootstrap, topic, list(range(PARTITIONS)),
+    found = [(p, o, d) for p, o, e in read_partitions(bootstrap, topic, list(range(PARTITIONS)),
                                                       SingleObjectFraming())
-             if isinstance(e, Decision) and e.prefix == prefixes[7]]
+             for d in per_prefix(e) if isinstance(d, Decision) and d.prefix == prefixes[7]]
     partition, _offset, original = found[-1]
     forged = dataclasses.replace(original, step="med")
     producer = EventProducer(bootstrap, SingleObjectFraming())
-    producer.produce(topic, forged, prefixes[7], partition)
+    producer.produce(topic, batched([forged]), prefixes[7], partition)  # as a worker writes
     producer.flush()
     offsets = [o for p, o, e in read_partitions(bootstrap, topic, [partition],
-                                                 SingleObjectFraming()) if e == forged]
+                                                 SingleObjectFraming()) if forged in per_prefix(e)]
 
     tampered = verify(start, *common)
     assert tampered.returncode == 1, tampered.stdout + tampered.stderr

@@ -12,6 +12,7 @@ import pytest
 
 from ixrs.embedded import free_port
 from ixrs.eventlog import SingleObjectFraming, read_partition, read_partitions
+from schemas.decisions import per_prefix
 from tests.helpers import kill_quietly, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,13 +66,15 @@ class RunningSpeaker:
         return ("127.0.0.1", self.port)
 
     def events(self, topic: str, partitions: int = PARTITIONS) -> list[object]:
-        return [e for _p, _o, e in read_partitions(self.bootstrap, self.prefix + topic,
-                                                    list(range(partitions)),
-                                                    SingleObjectFraming())]
+        return [e for _p, _o, record in read_partitions(self.bootstrap, self.prefix + topic,
+                                                         list(range(partitions)),
+                                                         SingleObjectFraming())
+                for e in per_prefix(record)]
 
     def partition_events(self, topic: str, partition: int) -> list[object]:
-        return [e for _o, e in read_partition(self.bootstrap, self.prefix + topic, partition,
-                                              SingleObjectFraming())]
+        return [e for _o, record in read_partition(self.bootstrap, self.prefix + topic,
+                                                   partition, SingleObjectFraming())
+                for e in per_prefix(record)]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
