@@ -98,3 +98,19 @@ def test_the_input_of_the_decision_before_is_found_by_identity_and_still_ages() 
     assert not table.apply(replace(d1, input=Position(TOPIC, d1.input.partition,
                                                       d1.input.offset)))  # an equal one
     assert table.get(PREFIX4) is newer
+
+
+def test_a_pass_split_over_two_records_counts_whole() -> None:
+    # A Decisions record over the size limit is written as two (schemas.decisions.fitted):
+    # each decodes to its own Position object for the same input, and the second record's
+    # prefixes are new decisions, not re-emissions; a re-read of either one is.
+    feed, table = Feed(POLICY), DecisionTable()
+    first = feed.decide(PREFIX4, [route(A)])
+    position = first.input
+    again = Position(position.topic, position.partition, position.offset)
+    assert again == position and again is not position
+    second = replace(first, event_id=f"{position.event_id()}/{OTHER}", input=again,
+                     prefix=OTHER)
+    assert table.apply(first) and table.apply(second)
+    assert not table.apply(replace(first, input=again)) and not table.apply(second)
+    assert table.get(OTHER) is second and table.duplicates == 2
