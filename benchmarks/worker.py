@@ -92,7 +92,7 @@ def run_once(shape: str, updates: int, per_event: int, per_read: int, seed: int
                     if isinstance(e, Decision)}
         # One Decisions record per input event that decided prefixes, one more per CHUNK
         # (each input event here is one decision pass; no record is near the size limit).
-        per_input = Counter(i.rsplit("/", 1)[0] for i in expected)
+        per_input = Counter(i.split("/", 1)[0] for i in expected)  # <input id>/<prefix>
         records = sum(-(-n // CHUNK) for n in per_input.values())
         decisions = Tail(broker.bootstrap, topics.DECISIONS.name(prefix), PARTITIONS)
         counter = Tail(broker.bootstrap, topics.DECISIONS.name(prefix), PARTITIONS)
