@@ -65,7 +65,9 @@ def attributes_text(attributes: Attributes | None) -> str:
     """``json.dumps(attributes_json(attributes))``, made directly for the common attribute
     sets (a replay renders tens of thousands): the same text, with no dict and no encoder."""
     a = attributes
-    if a is None or a.next_hop_link_local or a.ext_communities or a.otc is not None \
+    # Extended communities are on the fast path: the route server's import tags add them
+    # (RPKI and IRR states), so nearly every route of a replay has some.
+    if a is None or a.next_hop_link_local or a.otc is not None \
             or a.atomic_aggregate or a.aggregator is not None or a.unknown \
             or not _plain_int(a.med) or not _plain_int(a.local_pref):
         return json.dumps(attributes_json(a))
@@ -78,6 +80,9 @@ def attributes_text(attributes: Attributes | None) -> str:
         text += f', "med": {a.med}'
     if a.local_pref is not None:
         text += f', "local_pref": {a.local_pref}'
+    if a.ext_communities:
+        text += ', "ext_communities": [' + ", ".join(
+            [f'"{e.hex()}"' for e in a.ext_communities]) + "]"
     return text + "}"
 
 

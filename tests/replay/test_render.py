@@ -31,6 +31,8 @@ CASES = [
     Attributes(next_hop="2001:db8::1", next_hop_link_local="fe80::1"),
     Attributes(next_hop="192.0.2.1", otc=65001, atomic_aggregate=True,
                aggregator=Aggregator(65001, "192.0.2.9"), ext_communities=(b"\0\2" * 4,)),
+    Attributes(next_hop="192.0.2.1", med=7, local_pref=100, communities=((65000, 1),),
+               ext_communities=(bytes.fromhex("4300000000000000"), b"\0\2" * 4)),
     Attributes(next_hop="192.0.2.1", unknown=(RawAttribute(0xC0, 99, b"\1\2"),)),
     Attributes(next_hop="192.0.2.1", med=True),  # type: ignore[arg-type]  # printed as true
 ]
