@@ -4,10 +4,10 @@ A worker decides every prefix an input event changed. Writing each decision as i
 record made a table's million prefixes a million records: a header, a Kafka record, the
 broker's storing it and the speaker's decoding it, each paid per prefix, were most of what
 the decisions cost. A :class:`Decisions` event carries the decisions of one input event in
-one partition (split only to stay under the record size limit), with the prefixes whose
-decisions are the same objects in one :class:`DecisionGroup`: the decision memo gives the
-prefixes of a table that share their candidates one result, so a group is encoded and
-decoded once for all of them.
+one partition (split after CHUNK prefixes, and in halves over the record size limit), with
+the prefixes whose decisions are the same objects in one :class:`DecisionGroup`: the
+decision memo gives the prefixes of a table that share their candidates one result, so a
+group is encoded and decoded once for all of them.
 
 Nothing is lost: each prefix's :class:`Decision` is rebuilt exactly by :func:`expand`, with
 the id the worker gives it (``<input id>/<prefix>``), so readers (the speaker, verify, the
