@@ -48,7 +48,7 @@ from processors.export import ExportPolicy
 from processors.views import decide_routes
 from schemas import codec
 from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
-from schemas.decisions import batches, expand
+from schemas.decisions import batched, expand, fitted
 from schemas.events import (
     ClientOutcome,
     Decision,
@@ -260,7 +260,7 @@ def convergence_decisions(peers: int, per_peer: int, seed: int = 1
                 decisions.append(Decision(header, f"{position.event_id()}/{prefix}", position,
                                           prefix, made.best, made.step, made.candidates,
                                           made.outcomes))
-            encoded += [codec.encode(event) for event in batches(decisions)]
+            encoded += [value for _part, value in fitted(batched(decisions), codec.encode)]
     return policy, [c.ip for c in config.clients], encoded
 
 

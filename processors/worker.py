@@ -48,8 +48,8 @@ from processors.export import ExportPolicy
 from processors.partition import Output, PartitionProcessor, Policies, SharedCaches
 from processors.store import PartitionStore, store_path
 from processors.validate import ImportPolicy
-from schemas.decisions import batches, fitted
-from schemas.events import Decision, Position
+from schemas.decisions import fitted, prefix_count
+from schemas.events import Decisions, Position
 
 log = logging.getLogger("ixrs.worker")
 BATCH = 500
@@ -67,10 +67,6 @@ SAVE_INTERVAL = 30.0
 # outputs are recognisable duplicates.
 BEHIND_FACTOR = 4
 BEHIND_AFTER = 2.0
-# A Decisions record over this is written as two (Kafka's default limit per record is 1 MB,
-# and the embedded broker's the same): a pass over a partition with many clients' deltas per
-# prefix can make one.
-MAX_DECISIONS_BYTES = 900_000
 # A worker keeping up with a table as it arrives is not behind, yet a save then stalls it
 # just the same: on 2 cores, a save of a million changed prefixes took 16 s of CPU in the
 # middle of a 1M-route convergence and doubled its time. So saves also wait (as long as
@@ -237,32 +233,24 @@ class Worker:
         self.stats["events"] += 1
 
     def _emit(self, outputs: list[Output], partition: int) -> None:
-        """The outputs of one event as records, in their order: the verdicts one each, the
-        decisions of each decision pass as Decisions events (schemas.decisions)."""
-        made: list[Decision] = []
+        """The outputs of one event as records: a verdict as one, a pass's Decisions as one
+        or more (schemas.decisions.fitted)."""
         for out in outputs:
             if out.topic is topics.DECISIONS:
-                made.append(out.event)  # type: ignore[arg-type]
+                self._decisions(out.event, partition)  # type: ignore[arg-type]
                 continue
-            if made:
-                self._decisions(made, partition)
-                made = []
             self._produce(out.topic, out.key, out.event, partition)
             self.stats["verdicts"] += 1
             for group in out.event.groups:  # type: ignore[attr-defined]
                 self.stats["accepted" if group.accepted else "filtered"] += len(group.prefixes)
-        if made:
-            self._decisions(made, partition)
 
-    def _decisions(self, made: list[Decision], partition: int) -> None:
+    def _decisions(self, event: Decisions, partition: int) -> None:
         topic = self._topic(topics.DECISIONS)
-        for event in batches(made):
-            for part, value in fitted(event, lambda e: self.framing.encode(topic, e),
-                                      MAX_DECISIONS_BYTES):
-                # Keyed by the first prefix: the key partitions as the prefixes do (the
-                # record goes to the input's partition number, like every output).
-                self._send(topic, value, part.groups[0].prefixes[0], partition)
-        self.stats["decisions"] += len(made)
+        for part, value in fitted(event, lambda e: self.framing.encode(topic, e)):
+            # Keyed by the first prefix: the key partitions as the prefixes do (the record
+            # goes to the input's partition number, like every output).
+            self._send(topic, value, part.groups[0].prefixes[0], partition)
+        self.stats["decisions"] += prefix_count(event)
 
     def _produce(self, spec: topics.TopicSpec, key: str, event: object, partition: int) -> None:
         topic = self._topic(spec)

@@ -45,6 +45,7 @@ from replay.render import (
 )
 from replay.source import LogSource
 from replay.state import session_book
+from schemas.decisions import per_prefix
 from schemas.events import (
     DataSetMarker,
     Decision,
@@ -168,7 +169,8 @@ def _told(position: Position, event: Any, prefix: str, outputs: list[Output]
         told.append({**base, "event": "in-force", "kind": event.kind, "name": event.name,
                      "version": event.version})
     for out in outputs:
-        told.extend(_output(base, out.event, prefix))
+        for made in per_prefix(out.event):  # a pass's Decisions, prefix by prefix
+            told.extend(_output(base, made, prefix))
     return told
 
 
@@ -183,7 +185,7 @@ def _output(base: dict[str, Any], event: Any, prefix: str) -> list[dict[str, Any
                              "datasets": [{"kind": d.kind, "name": d.name, "version": d.version}
                                           for d in event.datasets]})
         return told
-    if isinstance(event, Decision):
+    if isinstance(event, Decision) and event.prefix == prefix:
         return [{**base, "event": "decision", "best": route_json(event.best),
                  "step": event.step, "candidates": event.candidates,
                  "config_version": event.header.config_version}]

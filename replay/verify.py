@@ -44,6 +44,7 @@ from replay.rebuild import rebuild_partition
 from replay.render import attributes_json, position_text
 from replay.source import LogSource, events
 from replay.state import session_book
+from schemas.decisions import per_prefix
 from schemas.events import Decision, EventHeader, Position, SentUpdate, Verdict
 from speaker.codec.decode import decode
 from speaker.codec.messages import Update
@@ -117,7 +118,8 @@ def _verify_partition(source: LogSource, history: History, partition: int, from_
     recomputed: dict[str, tuple[Position, Any]] = {}
 
     def on_output(position: Position, out: Output) -> None:
-        recomputed[out.event.event_id] = (position, out.event)
+        for made in per_prefix(out.event):  # a pass's Decisions, prefix by prefix
+            recomputed[made.event_id] = (position, made)
 
     rebuilt = rebuild_partition(source, history, partition, Moment(at_us=to_us), caches=caches,
                                 on_output=on_output, progress=progress, since_us=from_us)

@@ -27,28 +27,18 @@ _new_decision = constructor(Decision)
 _new_group = constructor(DecisionGroup)
 
 
-# Decisions per event at most: a configuration change decides every prefix of a partition
-# again in one pass, and its events are kept to sizes a consumer takes in its stride.
+# Decisions per record at most: a configuration change decides every prefix of a partition
+# again in one pass, and its records are kept to sizes a consumer takes in its stride.
 CHUNK = 2000
-
-
-def batches(decisions: Sequence[Decision], chunk: int = CHUNK) -> list[Decisions]:
-    """The events for decisions in the order made: a new one wherever the header or the
-    input changes (another decision pass), and after every ``chunk`` decisions."""
-    out: list[Decisions] = []
-    start = 0
-    for end in range(1, len(decisions) + 1):
-        if end == len(decisions) or end - start == chunk \
-                or decisions[end].header is not decisions[start].header \
-                or decisions[end].input is not decisions[start].input:
-            out.append(batched(decisions[start:end]))
-            start = end
-    return out
+# A record over this is written as two: Kafka's default limit per record is 1 MB (the
+# embedded broker's the same), and a pass with many clients' deltas per prefix can make one.
+RECORD_LIMIT = 900_000
 
 
 def batched(decisions: Sequence[Decision]) -> Decisions:
-    """One event for decisions that share their header and input (the outputs of one
-    decision pass of a partition), grouped by result in order of first appearance.
+    """One event for decisions that share their header and input (one decision pass of a
+    partition), grouped by result in order of first appearance: for decisions made one by
+    one (tests, benchmarks; the partition processor groups its passes as it decides them).
 
     A group gathers prefixes whose best route and outcomes are the same objects, with the
     same step and candidate count: identity, not equality, so grouping costs a tuple per
@@ -101,15 +91,42 @@ def halves(event: Decisions) -> tuple[Decisions, Decisions]:
             Decisions(event.header, event.input, (_with_prefixes(group, second),)))
 
 
-def fitted(event: Decisions, encode: Callable[[Decisions], bytes], limit: int
-           ) -> list[tuple[Decisions, bytes]]:
-    """The event encoded, as halves (and their halves) where it is over ``limit`` bytes; a
-    single decision is given as it is, whatever its size (the broker then decides)."""
+def fitted(event: Decisions, encode: Callable[[Decisions], bytes],
+           limit: int = RECORD_LIMIT, chunk: int = CHUNK) -> list[tuple[Decisions, bytes]]:
+    """The records of one pass, encoded: ``chunk`` prefixes each at most (the last fewer),
+    each split in halves (and theirs) where over ``limit`` bytes; a single decision is
+    given as it is, whatever its size (the broker then decides)."""
+    return [fit for part in _chunks(event, chunk) for fit in _fitted(part, encode, limit)]
+
+
+def _fitted(event: Decisions, encode: Callable[[Decisions], bytes], limit: int
+            ) -> list[tuple[Decisions, bytes]]:
     value = encode(event)
     if len(value) <= limit or (len(event.groups) == 1 and len(event.groups[0].prefixes) == 1):
         return [(event, value)]
     one, two = halves(event)
-    return fitted(one, encode, limit) + fitted(two, encode, limit)
+    return _fitted(one, encode, limit) + _fitted(two, encode, limit)
+
+
+def _chunks(event: Decisions, chunk: int) -> list[Decisions]:
+    if prefix_count(event) <= chunk:
+        return [event]  # a table's usual pass: one record
+    out: list[Decisions] = []
+    groups: list[DecisionGroup] = []
+    room = chunk
+    for group in event.groups:
+        prefixes = group.prefixes
+        while prefixes:
+            taken, prefixes = prefixes[:room], prefixes[room:]
+            groups.append(group if not prefixes and len(taken) == len(group.prefixes)
+                          else _with_prefixes(group, taken))
+            room -= len(taken)
+            if not room:
+                out.append(Decisions(event.header, event.input, tuple(groups)))
+                groups, room = [], chunk
+    if groups:
+        out.append(Decisions(event.header, event.input, tuple(groups)))
+    return out
 
 
 def _with_prefixes(group: DecisionGroup, prefixes: tuple[str, ...]) -> DecisionGroup:

@@ -285,7 +285,8 @@ def uninterrupted(bootstrap: str, prefix: str, partitions: int) -> dict[str, Any
     for partition, offset, event in read_partitions(bootstrap, topic, list(range(partitions)),
                                                     SingleObjectFraming()):
         for out in procs[partition].handle(Position(topic, partition, offset), event):
-            outputs[out.event.event_id] = headless(out.event)
+            for made in per_prefix(out.event):
+                outputs[made.event_id] = headless(made)
     return outputs
 
 

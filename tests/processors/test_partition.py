@@ -12,8 +12,10 @@ from processors.export import ExportPolicy
 from processors.partition import PartitionProcessor
 from processors.validate import ImportPolicy
 from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
+from schemas.decisions import per_prefix
 from schemas.events import (
     Decision,
+    Decisions,
     Epoch,
     EventHeader,
     Position,
@@ -59,7 +61,7 @@ class Feed:
     def __call__(self, event: object) -> list[object]:
         self.offset += 1
         outputs = self.proc.handle(Position("ixrs.routes", 0, self.offset), event)
-        return [o.event for o in outputs]
+        return [e for o in outputs for e in per_prefix(o.event)]  # a pass's per prefix
 
 
 def _decisions(events: list[object]) -> list[Decision]:
@@ -95,3 +97,20 @@ def test_a_rejected_route_is_no_candidate(proc) -> None:
     [verdict] = outputs
     assert not verdict.groups[0].accepted
     assert proc.offers == {} and proc.decisions == {}
+
+
+def test_one_pass_is_one_decisions_event_grouped_by_result(proc) -> None:
+    a = _session("192.0.2.2", 20002)
+    attrs = Attributes(origin=Origin.IGP, next_hop="192.0.2.2",
+                       as_path=(AsPathSegment(SegmentType.AS_SEQUENCE, (20002, 3333)),))
+    prefixes = ("185.50.2.0/24", "185.50.0.0/24", "185.50.1.0/24")
+    outputs = proc.handle(Position("ixrs.routes", 0, 7), ReceivedRoutes(H, a, 1, attrs, prefixes))
+    [verdict, decisions] = [o.event for o in outputs]
+    assert isinstance(verdict, Verdict) and isinstance(decisions, Decisions)
+    # one route for all three: one group, its prefixes in order, keyed by the first
+    [group] = decisions.groups
+    assert group.prefixes == tuple(sorted(prefixes)) and outputs[1].key == "185.50.0.0/24"
+    assert group.best is not None and group.best.session == a
+    made = per_prefix(decisions)
+    assert [d.event_id for d in made] == [f"ixrs.routes:0:7/{p}" for p in sorted(prefixes)]
+    assert all(d.header is decisions.header for d in made)

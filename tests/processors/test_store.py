@@ -18,6 +18,7 @@ from processors.partition import PartitionProcessor, Policies
 from processors.store import FORMAT, PartitionStore
 from processors.validate import ImportPolicy
 from schemas.attributes import AsPathSegment, Attributes, Origin, SegmentType
+from schemas.decisions import per_prefix
 from schemas.events import (
     DataSetMarker,
     Decision,
@@ -101,8 +102,9 @@ def _feed(proc: PartitionProcessor, events: list[object], start: int) -> list[ob
     """The outputs, without their headers (which carry the time and a sequence number)."""
     out = []
     for offset, event in enumerate(events[start:], start):
-        out += [replace(o.event, header=H)
-                for o in proc.handle(Position("ixrs.routes", 0, offset), event)]
+        out += [replace(e, header=H)
+                for o in proc.handle(Position("ixrs.routes", 0, offset), event)
+                for e in per_prefix(o.event)]
     return out
 
 

@@ -1,4 +1,4 @@
-"""Decisions events: per-prefix decisions batched by the worker and expanded by readers."""
+"""Decisions events: a decision pass as records, and back to per-prefix decisions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from schemas import codec
 from schemas.attributes import Attributes, Origin
-from schemas.decisions import CHUNK, batched, batches, expand, fitted, halves, per_prefix
+from schemas.decisions import CHUNK, batched, expand, fitted, halves, per_prefix
 from schemas.events import (
     ClientOutcome,
     Decision,
@@ -55,19 +55,16 @@ def test_equal_results_that_are_not_shared_make_separate_groups() -> None:
     assert [d.best for d in expand(event)] == [A, twin]
 
 
-def test_batches_follow_the_passes_and_the_chunk() -> None:
-    other = Position("ixrs.routes", 3, 42)
-    later = EventHeader("worker-1", 8, 1_700_000_000_000_001, "cfg1")
-    made = [decision(f"10.0.{n}.0/24", A) for n in range(5)]
-    made += [decision("10.1.0.0/24", A, position=other)]
-    made += [decision("10.2.0.0/24", A, header=later, position=other)]
-    events = batches(made, chunk=2)
-    assert [[d.prefix for d in expand(e)] for e in events] == [
-        ["10.0.0.0/24", "10.0.1.0/24"], ["10.0.2.0/24", "10.0.3.0/24"], ["10.0.4.0/24"],
-        ["10.1.0.0/24"], ["10.2.0.0/24"]]
-    assert [e.input.offset for e in events] == [41, 41, 41, 42, 42]
-    assert [e.header.seq for e in events] == [7, 7, 7, 7, 8]
-    assert len(batches(made)) == 3 and CHUNK >= 1000
+def test_a_pass_is_written_in_chunks() -> None:
+    made = [decision(f"10.0.{n}.0/24", A if n < 3 else B) for n in range(5)]
+    event = batched(made)
+    parts = fitted(event, codec.encode, chunk=2)
+    assert [[d.prefix for d in expand(part)] for part, _value in parts] == [
+        ["10.0.0.0/24", "10.0.1.0/24"], ["10.0.2.0/24", "10.0.3.0/24"], ["10.0.4.0/24"]]
+    assert all(part.input is POSITION and part.header is HEADER for part, _value in parts)
+    assert [d for part, _value in parts for d in expand(part)] == expand(event)
+    assert all(codec.decode(value) == part for part, value in parts)
+    assert fitted(event, codec.encode) == [(event, codec.encode(event))] and CHUNK >= 1000
 
 
 def test_halves_keep_every_decision() -> None:
